@@ -1,0 +1,133 @@
+import { decode, encode } from '../codec/msgpack.js';
+import { CodecError } from '../errors.js';
+import type { Commit, DomainEvent, EventEnvelope } from './eventLog.js';
+
+/**
+ * The stored form of a commit: one msgpack record per commit, the same bytes in LMDB and in a
+ * JetStream message body. The position is not stored: it is the LMDB key or the stream sequence.
+ * Field names are spelled out so that any NATS client can read the log.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeCommitRecord({ aggregate: 'Account', id: 'a-1', version: 1, commandId: 'c-1',
+ *   correlationId: 'c-1', causationId: 'c-1', timestamp: Date.now(), events: [{ type: 'AccountOpened', data: {} }] });
+ * ```
+ */
+export type CommitRecord = {
+  aggregate: string;
+  id: string;
+  /** Aggregate version after this commit. */
+  version: number;
+  commandId: string;
+  correlationId: string;
+  causationId: string;
+  timestamp: number;
+  events: DomainEvent[];
+};
+
+/**
+ * Encodes a commit record as msgpack.
+ *
+ * @example
+ * ```ts
+ * await db.put(position, encodeCommitRecord(record));
+ * ```
+ */
+export function encodeCommitRecord(record: CommitRecord): Uint8Array {
+  return encode({
+    aggregate: record.aggregate,
+    id: record.id,
+    version: record.version,
+    commandId: record.commandId,
+    correlationId: record.correlationId,
+    causationId: record.causationId,
+    timestamp: record.timestamp,
+    events: record.events.map((e) => ({ type: e.type, data: e.data })),
+  });
+}
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Decodes and checks a stored commit record. A record of the wrong shape is a
+ * {@link CodecError}, so that corruption is reported, not propagated.
+ *
+ * @example
+ * ```ts
+ * const record = decodeCommitRecord(bytes);
+ * ```
+ */
+export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
+  const value = decode(bytes) as Partial<CommitRecord> | null;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    !isString(value.aggregate) ||
+    !isString(value.id) ||
+    !isCount(value.version) ||
+    !isString(value.commandId) ||
+    !isString(value.correlationId) ||
+    !isString(value.causationId) ||
+    typeof value.timestamp !== 'number' ||
+    !Array.isArray(value.events) ||
+    value.events.length === 0 ||
+    !value.events.every((e) => e !== null && typeof e === 'object' && isString((e as DomainEvent).type))
+  ) {
+    throw new CodecError('stored commit record has the wrong shape', { length: bytes.byteLength });
+  }
+  return value as CommitRecord;
+}
+
+/**
+ * Builds the envelopes of a commit at a position: versions count up to `record.version`, and
+ * `eventId` is `<commandId>/<index>`.
+ *
+ * @example
+ * ```ts
+ * const events = toEnvelopes(record, position);
+ * ```
+ */
+export function toEnvelopes(record: CommitRecord, position: number): EventEnvelope[] {
+  const first = record.version - record.events.length + 1;
+  return record.events.map((e, i) => ({
+    type: e.type,
+    data: e.data,
+    eventId: `${record.commandId}/${i}`,
+    aggregate: record.aggregate,
+    id: record.id,
+    version: first + i,
+    position,
+    timestamp: record.timestamp,
+    commandId: record.commandId,
+    correlationId: record.correlationId,
+    causationId: record.causationId,
+  }));
+}
+
+/**
+ * A commit record at its position, with its envelopes.
+ *
+ * @example
+ * ```ts
+ * const commit = toCommit(decodeCommitRecord(msg.data), msg.seq);
+ * ```
+ */
+export function toCommit(record: CommitRecord, position: number): Commit {
+  return {
+    position,
+    aggregate: record.aggregate,
+    id: record.id,
+    version: record.version,
+    timestamp: record.timestamp,
+    commandId: record.commandId,
+    correlationId: record.correlationId,
+    causationId: record.causationId,
+    events: toEnvelopes(record, position),
+  };
+}

@@ -1,0 +1,185 @@
+import type { Observable } from 'rxjs';
+
+/**
+ * A domain event as an aggregate emits it: a fact, named in the past tense.
+ *
+ * @example
+ * ```ts
+ * const e: DomainEvent<'Deposited', { amount: number }> = { type: 'Deposited', data: { amount: 10 } };
+ * ```
+ */
+export type DomainEvent<Type extends string = string, Data = unknown> = {
+  readonly type: Type;
+  readonly data: Data;
+};
+
+/**
+ * A stored event: the domain event plus where and why it was written.
+ * All events of one commit share `position`, `timestamp`, `commandId`, `correlationId` and
+ * `causationId`; `version` counts the aggregate's events from 1.
+ * `eventId` is `<commandId>/<index in commit>`: deterministic, so replays and both engines agree.
+ *
+ * @example
+ * ```ts
+ * log.readAll().subscribe((commit) => commit.events.forEach((e) => console.log(e.type, e.version, e.position)));
+ * ```
+ */
+export type EventEnvelope<E extends DomainEvent = DomainEvent> = E & {
+  readonly eventId: string;
+  readonly aggregate: string;
+  readonly id: string;
+  readonly version: number;
+  readonly position: number;
+  readonly timestamp: number;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+};
+
+/**
+ * All events that one command produced, appended atomically as one record.
+ * `version` is the aggregate's version after the commit (the last event's version).
+ *
+ * @example
+ * ```ts
+ * log.readAll({ fromPosition: checkpoint + 1 }).subscribe((c) => apply(c.events, c.position));
+ * ```
+ */
+export type Commit = {
+  readonly position: number;
+  readonly aggregate: string;
+  readonly id: string;
+  readonly version: number;
+  readonly timestamp: number;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly events: readonly EventEnvelope[];
+};
+
+/**
+ * Options of {@link EventLog.append}.
+ *
+ * @example
+ * ```ts
+ * await log.append('Account', 'a-1', [{ type: 'Deposited', data: { amount: 5 } }], { expectedVersion: 1, commandId: 'c-2' });
+ * ```
+ */
+export type AppendOptions = {
+  /** The aggregate's version the caller saw; 0 means "must not exist yet". Omitted: no check. */
+  readonly expectedVersion?: number;
+  /** Idempotency key: the same commandId appended again returns the first result, writing nothing. */
+  readonly commandId: string;
+  /** Defaults to `commandId`. */
+  readonly correlationId?: string;
+  /** Defaults to `commandId`. */
+  readonly causationId?: string;
+  /** Milliseconds since the epoch; defaults to `Date.now()` at append. */
+  readonly timestamp?: number;
+};
+
+/**
+ * What {@link EventLog.append} returns. `duplicate` is true when the commandId had been appended
+ * before: then version, position and events are the FIRST commit's, and nothing was written.
+ *
+ * @example
+ * ```ts
+ * const { version, position, duplicate } = await log.append('Account', 'a-1', events, { commandId });
+ * ```
+ */
+export type AppendResult = {
+  readonly version: number;
+  readonly position: number;
+  readonly events: readonly EventEnvelope[];
+  readonly duplicate: boolean;
+};
+
+/** Options of {@link EventLog.readStream}. */
+export type ReadStreamOptions = {
+  /** First version to return (inclusive). Default 1. */
+  readonly fromVersion?: number;
+};
+
+/** Options of {@link EventLog.readAll} and {@link EventLog.readBatches}. */
+export type ReadAllOptions = {
+  /** First position to deliver (inclusive). Default 1, the start of the log. */
+  readonly fromPosition?: number;
+  /** true (default): after catching up, keep delivering new commits. false: complete at the head. */
+  readonly live?: boolean;
+};
+
+/** Options of {@link EventLog.readBatches}. */
+export type ReadBatchesOptions = ReadAllOptions & {
+  /** Most commits in one batch. Default 1000. */
+  readonly maxBatch?: number;
+  /** Aborting ends the iteration promptly, even while it waits for new commits. */
+  readonly signal?: AbortSignal;
+};
+
+/**
+ * A persisted aggregate snapshot: opaque state reflecting the aggregate up to `version`.
+ * Snapshots only ever change speed, never results.
+ *
+ * @example
+ * ```ts
+ * await log.snapshots.save('Account', 'a-1', { version: 100, position: 5123, state: actor.getPersistedSnapshot() });
+ * ```
+ */
+export type Snapshot = {
+  readonly version: number;
+  readonly position: number;
+  readonly state: unknown;
+};
+
+/**
+ * Where aggregate snapshots live: LMDB for the embedded engine, a JetStream KV bucket on NATS.
+ *
+ * @example
+ * ```ts
+ * const snap = await log.snapshots.load('Account', 'a-1');
+ * const events = await log.readStream('Account', 'a-1', { fromVersion: (snap?.version ?? 0) + 1 });
+ * ```
+ */
+export type SnapshotStore = {
+  load(aggregate: string, id: string): Promise<Snapshot | undefined>;
+  save(aggregate: string, id: string, snapshot: Snapshot): Promise<void>;
+};
+
+/** Which engine a log runs on. */
+export type EngineName = 'embedded' | 'nats';
+
+/**
+ * The event log contract. Both engines implement it and pass the same conformance suite
+ * (`describeEventLog`). The log knows aggregate names and ids as strings only.
+ *
+ * @example
+ * ```ts
+ * const log = await createLmdbEventLog({ path: './data/log' });
+ * const r = await log.append('Account', 'a-1', [{ type: 'AccountOpened', data: { owner: 'Ada' } }],
+ *   { expectedVersion: 0, commandId: 'c-1' });
+ * const events = await log.readStream('Account', 'a-1');
+ * ```
+ */
+export type EventLog = {
+  readonly engine: EngineName;
+  /**
+   * Appends one commit atomically. Throws `ConcurrencyError` (nothing written) when
+   * `expectedVersion` is given and differs; returns the first result for a repeated commandId;
+   * throws `ValidationError` for an invalid aggregate name or id, or an empty event list.
+   */
+  append(aggregate: string, id: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult>;
+  /** The aggregate's events in version order. An unknown aggregate has none. */
+  readStream(aggregate: string, id: string, options?: ReadStreamOptions): Promise<EventEnvelope[]>;
+  /** Commits in position order from `fromPosition`: catches up, then (live) follows, with no gap or duplicate. */
+  readAll(options?: ReadAllOptions): Observable<Commit>;
+  /**
+   * Pull-based read for consumers that must bound memory: the next batch is read only when the
+   * consumer asks for it. Non-empty batches, in position order, no gap or duplicate.
+   */
+  readBatches(options?: ReadBatchesOptions): AsyncIterable<readonly Commit[]>;
+  /** Position of the last commit, 0 when the log is empty. */
+  headPosition(): Promise<number>;
+  readonly snapshots: SnapshotStore;
+  /** Releases resources; pending appends finish first. Idempotent. */
+  close(): Promise<void>;
+};
