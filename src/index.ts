@@ -8,3 +8,4 @@ export { createLogger, childLogger, type Logger, type LoggerOptions, type LogCon
 export { assertAggregateId, assertAggregateName, MAX_ID_LENGTH } from './eventLog/subjectToken.js';
 export type * from './eventLog/eventLog.js';
 export type { Command, CommandResult } from './commands/command.js';
+export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLmdbEventLog } from '../../src/eventLog/lmdb/createLmdbEventLog.js';
+import { describeEventLog } from '../../src/testing/describeEventLog.js';
+import type { EventLog } from '../../src/eventLog/eventLog.js';
+
+describeEventLog('lmdb', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trib-log-'));
+  let log: EventLog = await createLmdbEventLog({ path: dir });
+  return {
+    get log() {
+      return log;
+    },
+    async reopen() {
+      await log.close();
+      log = await createLmdbEventLog({ path: dir });
+      return log;
+    },
+    async cleanup() {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
