@@ -9,3 +9,43 @@ export { assertAggregateId, assertAggregateName, MAX_ID_LENGTH } from './eventLo
 export type * from './eventLog/eventLog.js';
 export type { Command, CommandResult } from './commands/command.js';
 export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
+export { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
+export { connectNats, resolveNatsConnectOptions, type NatsConnectOptions } from './eventLog/nats/connectNats.js';
+export { defineAggregate, type AggregateDefinition, type AnyAggregateDefinition, type ContextOf, type DefineAggregateOptions } from './aggregate/defineAggregate.js';
+export { reject, isRejection, REJECTION_TYPE, type Rejection, type RejectionMessage } from './aggregate/reject.js';
+export type { AggregateTypes, CommandMessage, CommandsOf, DomainEventsOf, EmittedOf, EventsOf, SchemaMap } from './aggregate/aggregateTypes.js';
+export type { AggregateState } from './aggregate/aggregateActor.js';
+export type { SchemaIssue } from './aggregate/validateSchema.js';
+export { createApp, type App, type AppOptions, type CommonAppOptions, type EmbeddedAppOptions } from './createApp.js';
+export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './testing/given.js';
+export type { NatsApp, NatsAppOptions } from './createApp.js';
+export { createCommandService, DEFAULT_MAX_COMMAND_BYTES, type CommandService, type CommandServiceOptions } from './commands/commandService.js';
+export { createCommandClient, DEFAULT_COMMAND_TIMEOUT, type CommandClient, type CommandClientOptions, type SendOptions } from './commands/commandClient.js';
+export { commandSubject, DEFAULT_COMMAND_PREFIX, DEFAULT_COMMAND_QUEUE } from './commands/commandSubjects.js';
+export { JSON_CONTENT_TYPE } from './commands/commandWire.js';
+export {
+  defineProjection,
+  type EventMap,
+  type IndexFunction,
+  type ProjectionDefinition,
+  type ProjectionHandler,
+  type ProjectionHandlers,
+  type ProjectionOptions,
+} from './projection/defineProjection.js';
+export type { IndexKey, View, ViewIndex } from './projection/view.js';
+export type {
+  ChangesFromOptions,
+  EntriesOptions,
+  Projection,
+  ProjectionState,
+  ProjectionStatus,
+  ReadOptions,
+  RebuildOptions,
+  RebuildProgress,
+  RebuildResult,
+  SkippedEvent,
+  ViewChange,
+  ViewEntry,
+  WaitOptions,
+} from './projection/projection.js';
+export { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';

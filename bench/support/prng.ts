@@ -1,0 +1,19 @@
+/**
+ * A small seeded PRNG (mulberry32), so that a workload is the same on every run and machine.
+ *
+ * @example
+ * ```ts
+ * const rand = createPrng(42);
+ * const x = rand(); // in [0, 1)
+ * ```
+ */
+export function createPrng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * One measured figure, in DESIGN.md's bench line format. `ok` is true when the run's outcome was
+ * verified against a reference model.
+ *
+ * @example
+ * ```ts
+ * report.add({ suite: 'embedded', metric: 'commands/s', value: 81234, unit: 'cmd/s', baseline: 150000, ok: true });
+ * ```
+ */
+export type Metric = {
+  suite: string;
+  metric: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  ratio?: number;
+  ok: boolean;
+};
+
+/** Collects metrics and prints them as a table or as JSON lines. */
+export type Report = {
+  add(metric: Omit<Metric, 'ratio'> & { ratio?: number }): void;
+  readonly metrics: readonly Metric[];
+};
+
+/**
+ * Creates a report. With `json`, every metric is printed at once as one JSON object per line (for
+ * scripts); otherwise metrics are kept for {@link printTable}.
+ *
+ * @example
+ * ```ts
+ * const report = createReport({ json: process.argv.includes('--json') });
+ * ```
+ */
+export function createReport(options: { json: boolean }): Report {
+  const metrics: Metric[] = [];
+  return {
+    metrics,
+    add(m) {
+      const ratio = m.ratio ?? (m.baseline ? round(m.value / m.baseline, 3) : undefined);
+      const metric: Metric = { ...m, value: round(m.value, 3), ...(ratio !== undefined ? { ratio } : {}) };
+      metrics.push(metric);
+      if (options.json) process.stdout.write(`${JSON.stringify(metric)}\n`);
+    },
+  };
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return '';
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return String(round(v, 3));
+}
+
+/**
+ * Prints metrics as an aligned table.
+ *
+ * @example
+ * ```ts
+ * printTable(report.metrics);
+ * ```
+ */
+export function printTable(metrics: readonly Metric[]): void {
+  const rows = [
+    ['suite', 'metric', 'value', 'unit', 'baseline', 'ratio', 'verified'],
+    ...metrics.map((m) => [m.suite, m.metric, fmt(m.value), m.unit, fmt(m.baseline), fmt(m.ratio), m.ok ? 'yes' : 'NO']),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((cell, c) => (c >= 2 && c <= 5 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+/**
+ * The p-th percentile (0–100) of a list of numbers, by nearest rank.
+ *
+ * @example
+ * ```ts
+ * const p99 = percentile(latenciesMs, 99);
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}

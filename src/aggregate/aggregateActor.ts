@@ -1,0 +1,318 @@
+import type { StateValue } from 'xstate';
+import type { CommandResult } from '../commands/command.js';
+import { ConcurrencyError, InternalError, TributaryError, toErrorShape } from '../errors.js';
+import type { AppendResult, EventLog } from '../eventLog/eventLog.js';
+import type { Logger } from '../logging/logger.js';
+import { createAggregateInstance, type AggregateInstance, type InstanceStart } from './aggregateInstance.js';
+import type { CommandMessage } from './aggregateTypes.js';
+import type { AnyAggregateDefinition } from './defineAggregate.js';
+import { createRecentCommits, type CommitRef } from './recentCommits.js';
+import { fromSnapshotState, toSnapshotState } from './snapshotState.js';
+
+/**
+ * An aggregate's state as the write model holds it: strongly consistent with every acknowledged
+ * command.
+ *
+ * @example
+ * ```ts
+ * const s: AggregateState<{ balance: number }> | undefined = await app.state(Account, 'a-1');
+ * if (s) console.log(s.value, s.context.balance, s.version);
+ * ```
+ */
+export type AggregateState<Context = unknown> = {
+  readonly value: StateValue;
+  readonly context: Context;
+  readonly version: number;
+};
+
+/**
+ * Options of {@link createAggregateActor}.
+ *
+ * @example
+ * ```ts
+ * const actor = createAggregateActor({ definition: Account, id: 'a-1', log, logger, maxAttempts: 3, dedupeWindow: 128 });
+ * ```
+ */
+export type AggregateActorOptions = {
+  definition: AnyAggregateDefinition;
+  id: string;
+  log: EventLog;
+  logger: Logger;
+  /** Attempts of one command when another writer keeps winning (ConcurrencyError), then `conflict`. */
+  maxAttempts: number;
+  /** How many recent commits per aggregate are remembered to recognise a retried commandId. */
+  dedupeWindow: number;
+  /** Receives each snapshot save in flight, so that shutdown can wait for it. */
+  track?: (pending: Promise<unknown>) => void;
+};
+
+/**
+ * The host of one aggregate instance (DESIGN.md, "Aggregates are XState actors"). Commands go
+ * through a mailbox, one at a time; different instances run in parallel. For each command it:
+ * answers a repeated commandId with the first result; checks `expectedVersion`; asks the machine
+ * (`can()`, send, collect emitted events, or a rejection); appends ONE commit at the instance's
+ * version; and only then evolves the machine with the stored envelopes. On a `ConcurrencyError`
+ * (another writer won) it catches up from the log and retries, up to `maxAttempts`.
+ *
+ * A command that emits no event succeeds without writing: the result carries the current version
+ * and the position of the aggregate's last commit (0 if none), and `events: []`.
+ *
+ * @example
+ * ```ts
+ * const result = await actor.execute({ type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 10 }, commandId });
+ * ```
+ */
+export type AggregateActor = {
+  readonly aggregate: string;
+  readonly id: string;
+  /** True while a command or read is queued or running; a busy actor must not be evicted. */
+  readonly busy: boolean;
+  /** Runs a validated command. Never rejects: failures are `{ ok: false, error }`. */
+  execute(command: CommandMessage): Promise<CommandResult>;
+  /** The current state after every command queued before it, caught up with the log; undefined when there are no events. */
+  state(): Promise<AggregateState | undefined>;
+  /** Resolves once nothing is queued or running. */
+  idle(): Promise<void>;
+};
+
+/**
+ * Creates the host of one aggregate instance. It loads lazily: the first command (or read)
+ * rehydrates it from the log (snapshot, then the events after it).
+ *
+ * @example
+ * ```ts
+ * const actor = createAggregateActor({ definition: Account, id: 'a-1', log, logger, maxAttempts: 3, dedupeWindow: 128 });
+ * const r = await actor.execute(command);
+ * ```
+ */
+export function createAggregateActor(options: AggregateActorOptions): AggregateActor {
+  const { definition, id, log, logger, maxAttempts } = options;
+  const aggregate = definition.name;
+  const machineVersion = definition.machine.version;
+  const recent = createRecentCommits(options.dedupeWindow);
+  let instance: AggregateInstance | undefined;
+
+  // The mailbox: `running` while a job runs; later jobs wait in `waiting` as starters.
+  const waiting: Array<() => void> = [];
+  let running = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const next = (): void => {
+    const start = waiting.shift();
+    if (start !== undefined) return start();
+    running = false;
+    if (idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  // An idle mailbox runs the job at once, with no extra promise; a busy one queues it.
+  const schedule = <T>(job: () => Promise<T>): Promise<T> => {
+    if (!running) {
+      running = true;
+      const result = job();
+      result.then(next, next);
+      return result;
+    }
+    return new Promise<T>((resolve, reject) => {
+      waiting.push(() => {
+        const result = job();
+        result.then(resolve, reject);
+        result.then(next, next);
+      });
+    });
+  };
+
+  const discard = (): void => {
+    instance = undefined;
+    recent.clear();
+  };
+
+  const maybeSnapshot = (current: AggregateInstance, before: number): void => {
+    const every = definition.snapshotEvery;
+    if (every === undefined || Math.floor(current.version / every) === Math.floor(before / every)) return;
+    const fields = { aggregate, id, version: current.version };
+    try {
+      const state = toSnapshotState(machineVersion, current.persistedState(), recent.entries());
+      const saving = log.snapshots
+        .save(aggregate, id, { version: current.version, position: current.position, state })
+        .catch((err: unknown) => logger.warn({ ...fields, err }, 'saving an aggregate snapshot failed; it only costs load time'));
+      options.track?.(saving);
+    } catch (err) {
+      logger.warn({ ...fields, err }, 'taking an aggregate snapshot failed; it only costs load time');
+    }
+  };
+
+  const catchUp = async (current: AggregateInstance): Promise<void> => {
+    const envelopes = await log.readStream(aggregate, id, { fromVersion: current.version + 1 });
+    if (envelopes.length === 0) return;
+    const before = current.version;
+    current.evolve(envelopes);
+    recent.addEnvelopes(envelopes);
+    maybeSnapshot(current, before);
+  };
+
+  const loadSnapshot = async (): Promise<InstanceStart | undefined> => {
+    const snapshot = await log.snapshots.load(aggregate, id);
+    if (snapshot === undefined) return undefined;
+    const state = fromSnapshotState(snapshot.state, machineVersion);
+    if (state === undefined) {
+      logger.warn({ aggregate, id, version: snapshot.version }, 'ignoring an aggregate snapshot of another format or machine version');
+      return undefined;
+    }
+    recent.addEntries(state.recent);
+    return { state: state.machine, version: snapshot.version, position: snapshot.position };
+  };
+
+  const load = async (): Promise<AggregateInstance> => {
+    recent.clear();
+    const start = definition.snapshotEvery === undefined ? undefined : await loadSnapshot();
+    let loaded: AggregateInstance;
+    try {
+      loaded = createAggregateInstance(definition, id, start);
+    } catch (err) {
+      if (start === undefined) throw err;
+      // Snapshots only ever change speed: one the machine cannot restore is replaced by a full replay.
+      logger.warn({ aggregate, id, err }, 'an aggregate snapshot could not be restored; replaying all events');
+      recent.clear();
+      loaded = createAggregateInstance(definition, id);
+    }
+    try {
+      await catchUp(loaded);
+    } catch (err) {
+      throw err instanceof TributaryError ? err : new InternalError(`loading ${aggregate} ${id} failed: ${String(err)}`, { aggregate, id });
+    }
+    return loaded;
+  };
+
+  const current = async (): Promise<AggregateInstance> => (instance ??= await load());
+
+  // The recent list holds only hashes: a hit is confirmed against the commit read back, and a
+  // hash collision with another command is simply not a duplicate.
+  const firstResult = async (commandId: string, ref: CommitRef): Promise<CommandResult | undefined> => {
+    const envelopes = await log.readStream(aggregate, id, { fromVersion: ref.version - ref.count + 1 });
+    const events = envelopes.slice(0, ref.count);
+    if (events.length !== ref.count || events[events.length - 1]?.commandId !== commandId) return undefined;
+    return { ok: true, version: ref.version, position: ref.position, events };
+  };
+
+  const conflict = (message: string, details: Record<string, unknown>): CommandResult => ({
+    ok: false,
+    error: new ConcurrencyError(message, { aggregate, id, ...details }).toShape(),
+  });
+
+  const gaveUp = (command: CommandMessage, attempts: number): CommandResult =>
+    conflict(`${aggregate} ${id}: gave up on ${command.type} after ${attempts} attempts; other writers kept changing it`, { attempts });
+
+  const handle = async (command: CommandMessage): Promise<CommandResult> => {
+    const { commandId } = command;
+    for (let attempt = 1; ; attempt++) {
+      // Awaiting only when loading keeps a microtask off the hot path.
+      const self = instance ?? (await current());
+      const seen = recent.find(commandId);
+      const first = seen === undefined ? undefined : await firstResult(commandId, seen);
+      if (first !== undefined) return first;
+      const expected = command.expectedVersion;
+      if (expected !== undefined && expected !== self.version) {
+        // Another node may have written: a cached instance behind the expectation catches up first.
+        if (expected > self.version) await catchUp(self);
+        if (expected !== self.version) {
+          return conflict(`${aggregate} ${id}: expected version ${expected}, but it is at version ${self.version}`, {
+            expectedVersion: expected,
+            actualVersion: self.version,
+          });
+        }
+      }
+      let decision = self.decide(command);
+      if (decision instanceof Promise) decision = await decision;
+      if (!decision.ok || decision.events.length === 0) {
+        if (!decision.ok && decision.error.code !== 'rejected') return decision;
+        // Nothing is appended, so no conflict would reveal a stale instance (another writer may
+        // have moved on): a refusal or a no-op is only answered once the instance is current.
+        const seenVersion = self.version;
+        await catchUp(self);
+        if (self.version !== seenVersion) {
+          if (attempt < maxAttempts) continue;
+          return gaveUp(command, attempt);
+        }
+        return decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision;
+      }
+      let appended: AppendResult;
+      try {
+        appended = await log.append(aggregate, id, decision.events, {
+          expectedVersion: self.version,
+          commandId,
+          correlationId: command.correlationId ?? commandId,
+          causationId: commandId,
+        });
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+        await catchUp(self);
+        if (expected !== undefined) {
+          return conflict(`${aggregate} ${id}: expected version ${expected}, but another writer got there first`, {
+            expectedVersion: expected,
+            actualVersion: self.version,
+          });
+        }
+        if (attempt >= maxAttempts) return gaveUp(command, attempt);
+        continue;
+      }
+      if (appended.duplicate) {
+        // The log had this commandId from before our window, or from another node: its commit is the answer.
+        if (appended.version > self.version) await catchUp(self);
+        return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+      }
+      const before = self.version;
+      recent.add(commandId, { version: appended.version, count: appended.events.length, position: appended.position });
+      try {
+        self.evolve(appended.events);
+      } catch (err) {
+        // The commit is durable, so the command succeeded; the machine is not, so reload it next time.
+        logger.error({ aggregate, id, commandId, err }, 'an event transition failed after the append; the instance will be reloaded');
+        discard();
+        return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+      }
+      maybeSnapshot(self, before);
+      return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+    }
+  };
+
+  const failed = (command: CommandMessage, err: unknown): CommandResult => {
+    const shape = toErrorShape(err);
+    if (shape.code === 'internal') {
+      logger.error({ aggregate, id, commandId: command.commandId, err }, 'command failed');
+      discard();
+    }
+    return { ok: false, error: shape };
+  };
+
+  return {
+    aggregate,
+    id,
+    get busy() {
+      return running;
+    },
+    execute(command) {
+      return schedule(() => handle(command).catch((err: unknown) => failed(command, err)));
+    },
+    state() {
+      return schedule(async () => {
+        try {
+          const loaded = instance === undefined;
+          const self = await current();
+          if (!loaded) await catchUp(self);
+          if (self.version === 0) return undefined;
+          const snapshot = self.snapshot;
+          return { value: snapshot.value, context: snapshot.context, version: self.version };
+        } catch (err) {
+          discard();
+          throw err;
+        }
+      });
+    },
+    idle() {
+      return running ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve();
+    },
+  };
+}

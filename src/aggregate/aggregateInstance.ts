@@ -1,0 +1,264 @@
+import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type ExecutableActionObject, type Snapshot } from 'xstate';
+import { InternalError, type ErrorShape } from '../errors.js';
+import type { DomainEvent, EventEnvelope } from '../eventLog/eventLog.js';
+import type { CommandMessage } from './aggregateTypes.js';
+import type { AnyAggregateDefinition } from './defineAggregate.js';
+import { isRejection } from './reject.js';
+import { describeState, sameStateValue } from './stateValue.js';
+import { formatIssues, validateSchema, type SchemaIssue } from './validateSchema.js';
+
+/**
+ * What a command decided: the validated events to append (possibly none), or the error in wire
+ * form (`rejected` for a refusal, `internal` for a machine bug). Rejections are ordinary outcomes,
+ * so they are built as plain shapes, without the cost of an Error and its stack trace.
+ *
+ * @example
+ * ```ts
+ * const decision: Decision = { ok: true, events: [{ type: 'Deposited', data: { amount: 10 } }] };
+ * ```
+ */
+export type Decision =
+  | { readonly ok: true; readonly events: DomainEvent[] }
+  | { readonly ok: false; readonly error: ErrorShape };
+
+/**
+ * Where an instance starts: a persisted XState snapshot taken at `version` (and `position`).
+ *
+ * @example
+ * ```ts
+ * const start: InstanceStart = { state: instance.persistedState(), version: 100, position: 5123 };
+ * ```
+ */
+export type InstanceStart = { readonly state: unknown; readonly version: number; readonly position: number };
+
+/**
+ * One aggregate instance in memory: the pure decide/evolve core that both the host
+ * (`AggregateActor`) and `given()` run, so tests exercise exactly what production runs.
+ * It knows nothing of the log.
+ *
+ * It drives the machine through XState's actor-logic API (`machine.transition(snapshot, event,
+ * scope)`) rather than a started `Actor`: a live aggregate is then just an immutable snapshot,
+ * which keeps memory and GC flat with tens of thousands of live aggregates, and a command that
+ * throws or breaks the rules leaves the state untouched. Emitted events are read from the
+ * resolved `xstate.emit` actions; other custom actions are not executed, since aggregates are pure.
+ *
+ * @example
+ * ```ts
+ * const instance = createAggregateInstance(Account, 'a-1');
+ * const decision = await instance.decide(command);
+ * if (decision.ok) instance.evolve(envelopesOf(decision.events));
+ * ```
+ */
+export type AggregateInstance = {
+  /** Count of events applied so far. */
+  readonly version: number;
+  /** Position of the last applied event; 0 when none. */
+  readonly position: number;
+  /** The current XState snapshot (value, context). */
+  readonly snapshot: AnyMachineSnapshot;
+  /**
+   * Runs a command against the current state without changing it: checks `can()`, sends it,
+   * collects what it emitted, and validates the events. Synchronous unless an event schema is async.
+   */
+  decide(command: CommandMessage): Decision | Promise<Decision>;
+  /**
+   * Applies stored events in version order. Throws {@link InternalError} on a version gap or a
+   * failing transition, leaving the instance at the last event that applied.
+   */
+  evolve(events: readonly EventEnvelope[]): void;
+  /** The XState persisted snapshot, for aggregate snapshots. */
+  persistedState(): unknown;
+};
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// One scope per machine, shared by all its instances: transitions are synchronous and the action
+// buffer is drained right after each one, so sharing is safe and saves an actor per instance.
+type MachineRuntime = { readonly scope: AnyActorScope; readonly actions: ExecutableActionObject[]; readonly initial: AnyMachineSnapshot };
+const runtimes = new WeakMap<AnyStateMachine, MachineRuntime>();
+
+function runtimeOf(machine: AnyStateMachine): MachineRuntime {
+  let runtime = runtimes.get(machine);
+  if (runtime !== undefined) return runtime;
+  // Never started: it only lends the scope a `self` and a `system`, as XState's own pure `transition()` does.
+  const self = createActor(machine);
+  const actions: ExecutableActionObject[] = [];
+  const scope: AnyActorScope = {
+    self,
+    id: '',
+    sessionId: '',
+    system: self.system,
+    logger: () => {},
+    defer: () => {},
+    emit: () => {},
+    stopChild: () => {},
+    actionExecutor: (action) => {
+      actions.push(action);
+    },
+  };
+  // Snapshots are immutable, so every fresh instance can start from the same one.
+  const initial = machine.getInitialSnapshot(scope);
+  actions.length = 0;
+  runtime = { scope, actions, initial };
+  runtimes.set(machine, runtime);
+  return runtime;
+}
+
+const EMIT = 'xstate.emit';
+
+/**
+ * Creates an instance of an aggregate, at its initial state or restored from a persisted snapshot.
+ * Throws when the persisted snapshot does not fit the machine.
+ *
+ * @example
+ * ```ts
+ * const fresh = createAggregateInstance(Account, 'a-1');
+ * const restored = createAggregateInstance(Account, 'a-1', { state, version: 100, position: 5123 });
+ * ```
+ */
+export function createAggregateInstance(
+  definition: AnyAggregateDefinition,
+  id: string,
+  start?: InstanceStart,
+): AggregateInstance {
+  const aggregate = definition.name;
+  const machine = definition.machine;
+  const { scope, actions, initial } = runtimeOf(machine);
+  let snapshot: AnyMachineSnapshot = start === undefined ? initial : machine.restoreSnapshot(start.state as Snapshot<unknown>, scope);
+  actions.length = 0;
+  let version = start?.version ?? 0;
+  let position = start?.position ?? 0;
+
+  const where = (command: string, state: string) => ({ aggregate, id, command, state });
+  const internal = (message: string, details: Record<string, unknown>): Decision => ({
+    ok: false,
+    error: new InternalError(message, details).toShape(),
+  });
+  // The same shape as RejectedError.toShape().
+  const rejected = (reason: string, message: string, command: string, state: string): Decision => ({
+    ok: false,
+    error: { code: 'rejected', message, details: { reason, aggregate, id, command, state } },
+  });
+
+  const decide = (command: CommandMessage): Decision | Promise<Decision> => {
+    const before = snapshot;
+    let after: AnyMachineSnapshot;
+    actions.length = 0;
+    try {
+      if (before.status !== 'active' || !before.can(command)) {
+        const state = describeState(before.value);
+        return rejected('NotAccepted', `command ${command.type} is not accepted in state ${state}`, command.type, state);
+      }
+      after = machine.transition(before, command, scope);
+    } catch (err) {
+      actions.length = 0;
+      const state = describeState(before.value);
+      return internal(`${aggregate} ${id}: command ${command.type} failed in state ${state}: ${messageOf(err)}`, where(command.type, state));
+    }
+    if (after.context !== before.context || !sameStateValue(before.value, after.value)) {
+      actions.length = 0;
+      const state = describeState(before.value);
+      const what = after.context !== before.context ? 'context' : `state (to ${describeState(after.value)})`;
+      return internal(
+        `${aggregate} ${id}: command transition ${command.type} in state ${state} changed the ${what}; ` +
+          'command transitions may only check guards and emit events (evolve state in event transitions)',
+        where(command.type, state),
+      );
+    }
+    const emitted: EventObject[] = [];
+    for (const action of actions) {
+      if (action.type === EMIT) emitted.push((action.params as { event: EventObject }).event);
+    }
+    actions.length = 0;
+    for (const e of emitted) {
+      if (isRejection(e)) return rejected(e.reason, e.message, command.type, describeState(before.value));
+    }
+    return validateEvents(command.type, before, emitted);
+  };
+
+  const unknownEvent = (commandType: string, before: AnyMachineSnapshot, type: string): Decision => {
+    const state = describeState(before.value);
+    return internal(
+      `${aggregate} ${id}: command ${commandType} emitted ${JSON.stringify(type)}, which is not one of its events ` +
+        `(${Object.keys(definition.events).join(', ')})`,
+      { ...where(commandType, state), event: type },
+    );
+  };
+
+  const invalidEvent = (commandType: string, before: AnyMachineSnapshot, type: string, issues: SchemaIssue[]): Decision => {
+    const state = describeState(before.value);
+    return internal(`${aggregate} ${id}: command ${commandType} emitted an invalid ${type}: ${formatIssues(issues)}`, {
+      ...where(commandType, state),
+      event: type,
+      issues,
+    });
+  };
+
+  // Validates emitted events in order, synchronously until a schema answers with a promise.
+  const validateEvents = (
+    commandType: string,
+    before: AnyMachineSnapshot,
+    emitted: readonly EventObject[],
+    from = 0,
+    valid: DomainEvent[] = [],
+  ): Decision | Promise<Decision> => {
+    for (let i = from; i < emitted.length; i++) {
+      const e = emitted[i]!;
+      const schema = Object.hasOwn(definition.events, e.type) ? definition.events[e.type] : undefined;
+      if (schema === undefined) return unknownEvent(commandType, before, e.type);
+      const outcome = validateSchema(schema, (e as { data?: unknown }).data);
+      if (outcome instanceof Promise) {
+        return outcome.then((o) => {
+          if (!o.ok) return invalidEvent(commandType, before, e.type, o.issues);
+          valid.push({ type: e.type, data: o.value });
+          return validateEvents(commandType, before, emitted, i + 1, valid);
+        });
+      }
+      if (!outcome.ok) return invalidEvent(commandType, before, e.type, outcome.issues);
+      valid.push({ type: e.type, data: outcome.value });
+    }
+    return { ok: true, events: valid };
+  };
+
+  const evolve = (envelopes: readonly EventEnvelope[]): void => {
+    for (const envelope of envelopes) {
+      if (envelope.version !== version + 1) {
+        throw new InternalError(`${aggregate} ${id}: expected event version ${version + 1}, got ${envelope.version}`, {
+          aggregate,
+          id,
+          version: envelope.version,
+        });
+      }
+      try {
+        snapshot = machine.transition(snapshot, envelope, scope);
+      } catch (err) {
+        throw new InternalError(
+          `${aggregate} ${id}: event transition ${envelope.type} (version ${envelope.version}) failed: ${messageOf(err)}`,
+          { aggregate, id, event: envelope.type, version: envelope.version, position: envelope.position },
+        );
+      } finally {
+        // Event transitions are pure: whatever actions they resolved are not decisions.
+        actions.length = 0;
+      }
+      version = envelope.version;
+      position = envelope.position;
+    }
+  };
+
+  return {
+    get version() {
+      return version;
+    },
+    get position() {
+      return position;
+    },
+    get snapshot() {
+      return snapshot;
+    },
+    decide,
+    evolve,
+    persistedState: () => machine.getPersistedSnapshot(snapshot),
+  };
+}

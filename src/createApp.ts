@@ -1,0 +1,248 @@
+import path from 'node:path';
+import { createAggregateRegistry, type AggregateRegistry } from './aggregate/aggregateRegistry.js';
+import type { AggregateState } from './aggregate/aggregateActor.js';
+import type { AnyAggregateDefinition, ContextOf } from './aggregate/defineAggregate.js';
+import type { Command, CommandResult } from './commands/command.js';
+import { createCommandClient, type CommandClient } from './commands/commandClient.js';
+import { createCommandService, type CommandService } from './commands/commandService.js';
+import { createDispatch } from './commands/dispatch.js';
+import { ClosedError, ConfigError, NotFoundError } from './errors.js';
+import type { EventLog } from './eventLog/eventLog.js';
+import { createLmdbEventLog } from './eventLog/lmdb/createLmdbEventLog.js';
+import { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
+import { assertAggregateId } from './eventLog/subjectToken.js';
+import { createLogger, type Logger } from './logging/logger.js';
+
+/**
+ * Options every engine shares.
+ *
+ * @example
+ * ```ts
+ * const common: CommonAppOptions = { aggregates: [Order, Account, Customer], maxActors: 50_000 };
+ * ```
+ */
+export type CommonAppOptions = {
+  aggregates: readonly AnyAggregateDefinition[];
+  /** Root logger; default `createLogger()` (silent under vitest unless LOG_LEVEL is set). */
+  logger?: Logger;
+  /** Live aggregate actors kept in memory (LRU). Default 10,000. */
+  maxActors?: number;
+  /** Attempts of one command under write conflicts before `conflict`. Default 3. */
+  maxAttempts?: number;
+  /** Recent commits remembered per live aggregate to answer a retried commandId. Default 128. */
+  dedupeWindow?: number;
+};
+
+/**
+ * The embedded engine: an LMDB event log in `<dataDir>/log`, no server.
+ *
+ * @example
+ * ```ts
+ * const options: EmbeddedAppOptions = { engine: 'embedded', dataDir: './data', aggregates: [Account] };
+ * ```
+ */
+export type EmbeddedAppOptions = CommonAppOptions & {
+  engine: 'embedded';
+  /** Directory holding `log/` (the event log) and, later, `views/` (projections). Created if missing. */
+  dataDir: string;
+};
+
+/**
+ * The NATS engine: a JetStream event log and, by default, a command service answering
+ * `<prefix>.cmd.<Aggregate>.<id>` for the app's aggregates in a queue group. Connection options
+ * (servers, credentials, TLS) come from code or the `NATS_*` environment variables; the JetStream
+ * stream options are those of `createNatsEventLog`.
+ *
+ * @example
+ * ```ts
+ * const options: NatsAppOptions = { engine: 'nats', servers: 'nats://127.0.0.1:4222', aggregates: [Account], prefix: 'shop' };
+ * ```
+ */
+export type NatsAppOptions = CommonAppOptions &
+  Omit<NatsEventLogOptions, 'logger'> & {
+    engine: 'nats';
+    /** Serve the aggregates' commands over NATS. Default true; false makes a node that only sends. */
+    serveCommands?: boolean;
+    /** Queue group of the command service, shared by every node serving the same commands. Default `tributary-commands`. */
+    queue?: string;
+    /** Default milliseconds `app.remote.send` waits for a reply. Default 5000. */
+    commandTimeout?: number;
+    /** Largest command body the service decodes, in bytes. Default 512 KiB. */
+    maxCommandBytes?: number;
+  };
+
+/**
+ * Options of {@link createApp}, told apart by `engine`.
+ *
+ * @example
+ * ```ts
+ * const options: AppOptions = { engine: 'embedded', dataDir: './data', aggregates: [Order, Account, Customer] };
+ * ```
+ */
+export type AppOptions = EmbeddedAppOptions | NatsAppOptions;
+
+/**
+ * A running Tributary application: the write side over an event log.
+ *
+ * @example
+ * ```ts
+ * const r = await app.send({ type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 10 } });
+ * const account = await app.state(Account, 'a-1'); // { value: 'open', context: { ... }, version: 2 }
+ * await app.close();
+ * ```
+ */
+export type App = {
+  /** The event log the app writes to. */
+  readonly log: EventLog;
+  /** Validates and runs a command. Never rejects: see {@link CommandResult}. */
+  send(command: Command): Promise<CommandResult>;
+  /**
+   * Reads an aggregate's state from the write model (strongly consistent: it reflects every
+   * command acknowledged before). Undefined when the aggregate has no events. Pass the definition
+   * for a typed context. Rejects with `NotFoundError` for an unknown aggregate, `ValidationError`
+   * for an invalid id.
+   */
+  state<D extends AnyAggregateDefinition>(aggregate: D, id: string): Promise<AggregateState<ContextOf<D>> | undefined>;
+  state(aggregate: string, id: string): Promise<AggregateState | undefined>;
+  /** Finishes in-flight commands, then closes the log. Idempotent. */
+  close(): Promise<void>;
+};
+
+/**
+ * An app on the NATS engine: {@link App} plus the way to send commands over NATS. Its `close()`
+ * first stops the command service (drain; commands already delivered finish and are answered),
+ * then waits for its own remote sends, then closes the registry, the log and the connection.
+ *
+ * @example
+ * ```ts
+ * const app = await createApp({ engine: 'nats', aggregates: [Account] });
+ * const r = await app.remote.send({ type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 10 }, commandId: 'dep-1' });
+ * ```
+ */
+export type NatsApp = App & {
+  readonly log: NatsEventLog;
+  /** Sends commands over NATS to whichever node serves them (this one included). */
+  readonly remote: CommandClient;
+  /** This node's command service; undefined with `serveCommands: false`. */
+  readonly commands: CommandService | undefined;
+};
+
+function openLog(options: AppOptions, logger: Logger): Promise<EventLog> {
+  switch (options.engine) {
+    case 'embedded':
+      if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
+        throw new ConfigError('the embedded engine needs `dataDir`, the directory for its data');
+      }
+      return createLmdbEventLog({ path: path.join(options.dataDir, 'log'), logger });
+    case 'nats':
+      return createNatsEventLog({ ...options, logger });
+    default:
+      throw new ConfigError(`unknown engine ${JSON.stringify((options as { engine?: unknown }).engine)}; use 'embedded' or 'nats'`);
+  }
+}
+
+type NatsCommands = { readonly remote: CommandClient; readonly commands: CommandService | undefined };
+
+async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, send: App['send'], logger: Logger): Promise<NatsCommands> {
+  const remote = createCommandClient({ nc: log.connection, prefix: log.prefix, timeout: options.commandTimeout });
+  if (options.serveCommands === false) return { remote, commands: undefined };
+  try {
+    const commands = await createCommandService({
+      nc: log.connection,
+      prefix: log.prefix,
+      queue: options.queue,
+      dispatch: send,
+      aggregates: options.aggregates.map((d) => d.name),
+      maxPayload: options.maxCommandBytes,
+      logger,
+    });
+    return { remote, commands };
+  } catch (err) {
+    await remote.close();
+    throw err;
+  }
+}
+
+/**
+ * Starts an application: opens the engine's event log and wires aggregates, the registry of live
+ * actors and in-process dispatch.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from 'tributary';
+ * import { Account } from './actors/index.js';
+ *
+ * const app = await createApp({ engine: 'embedded', dataDir: './data', aggregates: [Account] });
+ * const opened = await app.send({ type: 'OpenAccount', aggregate: 'Account', id: 'a-1', payload: { owner: 'Ada' } });
+ * if (opened.ok) console.log(opened.version, opened.position); // 1 1
+ * await app.close();
+ * ```
+ */
+export function createApp(options: NatsAppOptions): Promise<NatsApp>;
+export function createApp(options: AppOptions): Promise<App>;
+export async function createApp(options: AppOptions): Promise<App | NatsApp> {
+  const logger = options.logger ?? createLogger();
+  if (!Array.isArray(options.aggregates)) throw new ConfigError('`aggregates` must be an array of defineAggregate(...) results');
+  const byName = new Map(options.aggregates.map((d) => [d.name, d] as const));
+  const log = await openLog(options, logger);
+  let registry: AggregateRegistry;
+  let send: App['send'];
+  try {
+    registry = createAggregateRegistry({
+      log,
+      logger,
+      maxActors: options.maxActors,
+      maxAttempts: options.maxAttempts,
+      dedupeWindow: options.dedupeWindow,
+    });
+    send = createDispatch({ aggregates: options.aggregates, registry, logger });
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+  let nats: NatsCommands | undefined;
+  if (options.engine === 'nats') {
+    try {
+      nats = await startNatsCommands(options, log as NatsEventLog, send, logger);
+    } catch (err) {
+      await registry.close();
+      await log.close();
+      throw err;
+    }
+  }
+  let closed: Promise<void> | undefined;
+
+  const state = async (aggregate: AnyAggregateDefinition | string, id: string): Promise<AggregateState | undefined> => {
+    const name = typeof aggregate === 'string' ? aggregate : aggregate.name;
+    const definition = byName.get(name);
+    if (definition === undefined) {
+      throw new NotFoundError(`unknown aggregate ${JSON.stringify(name)}; known aggregates: ${[...byName.keys()].join(', ')}`, {
+        aggregate: name,
+      });
+    }
+    assertAggregateId(id);
+    return registry.state(definition, id);
+  };
+
+  // Local callers are refused from the moment close() is called; the command service keeps the
+  // inner `send` so that commands it has already taken in still finish while it drains.
+  const refused: CommandResult = { ok: false, error: new ClosedError('the app is closing; no new commands are accepted').toShape() };
+  const sendLocal: App['send'] = (command) => (closed === undefined ? send(command) : Promise.resolve(refused));
+
+  return {
+    ...nats,
+    log,
+    send: sendLocal,
+    state: state as App['state'],
+    close() {
+      // The command service drains first: commands already delivered to this node still finish.
+      closed ??= (async () => {
+        await nats?.commands?.stop();
+        await nats?.remote.close();
+        await registry.close();
+        await log.close();
+      })();
+      return closed;
+    },
+  };
+}

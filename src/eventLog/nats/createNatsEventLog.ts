@@ -1,0 +1,419 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { MsgHdrsImpl, type NatsConnection } from '@nats-io/transport-node';
+import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
+import { decodeCommitRecord, encodeCommitRecord, toEnvelopes, type CommitRecord } from '../commitRecord.js';
+import type { AppendOptions, AppendResult, DomainEvent, EventLog } from '../eventLog.js';
+import { readAllFromBatches } from '../readAllFromBatches.js';
+import { validateAppend } from '../validateAppend.js';
+import { connectNats, type NatsConnectOptions } from './connectNats.js';
+import { watchConnection } from './connectionState.js';
+import { createDirectGet, natsFailure } from './directGet.js';
+import { ensureStream } from './ensureStream.js';
+import { createJetStreamPublisher } from './jetStreamPublisher.js';
+import { toMsgId } from './msgId.js';
+import { createNatsReadBatches } from './natsReadBatches.js';
+import { createNatsReadStream } from './natsReadStream.js';
+import { createNatsSnapshotStore } from './natsSnapshotStore.js';
+import { advanceHead, createStreamHeads, type StreamHead } from './streamHeads.js';
+
+/**
+ * Options of {@link createNatsEventLog}: an existing connection (`nc`) or how to open one (see
+ * {@link NatsConnectOptions}, which also reads `NATS_*` environment variables), plus the stream.
+ * Durations are milliseconds.
+ *
+ * @example
+ * ```ts
+ * const options: NatsEventLogOptions = { servers: 'nats://127.0.0.1:4222', stream: 'SHOP', prefix: 'shop', replicas: 3 };
+ * ```
+ */
+export type NatsEventLogOptions = NatsConnectOptions & {
+  /** Use this connection; the log then leaves it open on close. Otherwise the log connects and owns it. */
+  nc?: NatsConnection;
+  /** Stream name. Default `TRIBUTARY`; snapshots live in `<stream>_SNAPSHOTS`. */
+  stream?: string;
+  /** Subject prefix: events go to `<prefix>.evt.<Aggregate>.<id>`. Default `tributary`. */
+  prefix?: string;
+  /** Default `file`. */
+  storage?: 'file' | 'memory';
+  /** Stream replicas (clustered JetStream). Default 1. */
+  replicas?: number;
+  /** Age after which JetStream drops commits; 0 (default) keeps them forever. */
+  maxAge?: number;
+  /**
+   * How long JetStream remembers a `Nats-Msg-Id` (the commandId) to drop a duplicate. Default two
+   * minutes (or `maxAge`, if shorter). A commandId repeated after this window is only caught when
+   * the append carries an expectedVersion that no longer matches.
+   */
+  duplicateWindow?: number;
+  /** How long to wait for each JetStream answer (PubAck, direct get). Default 5000. */
+  timeout?: number;
+  /** How many aggregates' (version, sequence) heads to remember. Default 100,000. */
+  cacheSize?: number;
+  logger?: Logger;
+};
+
+/**
+ * The JetStream event log: the {@link EventLog} contract plus what the NATS command service needs
+ * to share its connection.
+ *
+ * @example
+ * ```ts
+ * const log = await createNatsEventLog({ servers: process.env.NATS_URL });
+ * console.log(log.stream, log.prefix, log.connection.getServer());
+ * ```
+ */
+export type NatsEventLog = EventLog & {
+  readonly engine: 'nats';
+  /** The NATS connection the log uses (owned by the log unless it was passed in as `nc`). */
+  readonly connection: NatsConnection;
+  readonly stream: string;
+  readonly prefix: string;
+  readonly snapshotStream: string;
+};
+
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const WRONG_LAST_SEQUENCE = 10071;
+const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
+// No subject ever reaches this sequence: publishing with it can only be answered "duplicate"
+// (the dedupe check runs before the sequence check) or 10071, so it asks "was this commandId
+// appended already?" with no chance of writing.
+const NEVER_SEQ = String(Number.MAX_SAFE_INTEGER);
+const MAX_ATTEMPTS = 5;
+const EMPTY = new Uint8Array(0);
+
+function parseWrongLastSequence(description: string): number | undefined {
+  const m = /wrong last sequence: (\d+)/.exec(description);
+  return m ? Number(m[1]) : undefined;
+}
+
+function checkOptions(o: NatsEventLogOptions, stream: string, prefix: string): void {
+  if (!STREAM_NAME.test(stream)) {
+    throw new ConfigError(`stream name ${JSON.stringify(stream)} is not valid: use letters, digits, _ and -`);
+  }
+  if (!PREFIX.test(prefix)) {
+    throw new ConfigError(`subject prefix ${JSON.stringify(prefix)} is not valid: use tokens of letters, digits, _ and - separated by dots`);
+  }
+  const positive = (name: string, v: number | undefined, min: number) => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) {
+      throw new ConfigError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+    }
+  };
+  positive('replicas', o.replicas, 1);
+  positive('maxAge', o.maxAge, 0);
+  positive('duplicateWindow', o.duplicateWindow, 1);
+  positive('timeout', o.timeout, 1);
+  positive('cacheSize', o.cacheSize, 1);
+}
+
+/**
+ * Opens the JetStream event log. At start-up it creates its two streams or checks them (a stream
+ * that exists with conflicting settings is a {@link ConfigError}, never changed silently):
+ * `<stream>` with subjects `<prefix>.evt.>`, and `<stream>_SNAPSHOTS` with `<prefix>.snap.>`.
+ *
+ * How an append works:
+ * - One message per commit on `<prefix>.evt.<Aggregate>.<id>`, body {@link encodeCommitRecord}
+ *   (the same bytes as the LMDB engine), headers `Nats-Msg-Id` = commandId and
+ *   `Nats-Expected-Last-Subject-Sequence` = the aggregate's last known sequence (0 when new).
+ * - The contract is version based, JetStream's check is sequence based: a bounded cache maps each
+ *   aggregate to its (version, last sequence), filled by appends and reads; on a miss one direct
+ *   get (`last_by_subj`) fills it. JetStream's answer 10071 (wrong last sequence) means another
+ *   writer got there first: {@link ConcurrencyError} when an expectedVersion was given, otherwise
+ *   a fresh lookup and another try.
+ * - A duplicate PubAck (same commandId inside the duplicate window) returns the FIRST commit's
+ *   result, read back by its sequence, with `duplicate: true`; nothing is written twice.
+ * - Publishing is a plain `nc.publish` with a reply subject under one inbox subscription, so any
+ *   number of appends are in flight at once; appends to one aggregate are queued behind each other.
+ *
+ * @example
+ * ```ts
+ * const log = await createNatsEventLog({ servers: 'nats://127.0.0.1:4222' });
+ * const r = await log.append('Account', 'a-1', [{ type: 'AccountOpened', data: { owner: 'Ada' } }],
+ *   { expectedVersion: 0, commandId: 'c-1' });
+ * const events = await log.readStream('Account', 'a-1');
+ * log.readAll({ fromPosition: 1 }).subscribe((commit) => console.log(commit.position));
+ * await log.close();
+ * ```
+ */
+export async function createNatsEventLog(options: NatsEventLogOptions = {}): Promise<NatsEventLog> {
+  const stream = options.stream ?? 'TRIBUTARY';
+  const prefix = options.prefix ?? 'tributary';
+  checkOptions(options, stream, prefix);
+  const snapshotStream = `${stream}_SNAPSHOTS`;
+  const timeout = options.timeout ?? 5000;
+  const maxAge = options.maxAge ?? 0;
+  const duplicateWindow = options.duplicateWindow ?? (maxAge > 0 ? Math.min(120_000, maxAge) : 120_000);
+  const storage = options.storage ?? 'file';
+  const replicas = options.replicas ?? 1;
+  const logger = (options.logger ?? createLogger()).child({ stream });
+
+  const owned = options.nc === undefined;
+  const nc = options.nc ?? (await connectNats(options));
+
+  let jsm: JetStreamManager;
+  try {
+    try {
+      jsm = await jetstreamManager(nc, { timeout });
+    } catch (err) {
+      throw new ConfigError(`JetStream is not available on this NATS connection: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
+    }
+    await ensureStream(
+      jsm,
+      { name: stream, subjects: [`${prefix}.evt.>`], storage, replicas, maxAge, duplicateWindow, maxMsgsPerSubject: -1 },
+      logger,
+    );
+    await ensureStream(
+      jsm,
+      {
+        name: snapshotStream,
+        subjects: [`${prefix}.snap.>`],
+        storage,
+        replicas,
+        maxAge: 0,
+        duplicateWindow: 120_000,
+        maxMsgsPerSubject: 1,
+      },
+      logger,
+    );
+  } catch (err) {
+    if (owned) await nc.close().catch(() => undefined);
+    throw err;
+  }
+
+  const js = jetstream(nc, { timeout });
+  const connection = watchConnection(nc, logger);
+  const publisher = createJetStreamPublisher(nc, { timeout, connection });
+  const direct = createDirectGet(nc, stream, timeout);
+  const heads = createStreamHeads(options.cacheSize ?? 100_000);
+  const subjectPrefix = `${prefix}.evt.`;
+
+  let closed = false;
+  const closing = new AbortController();
+  const cleanups = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    cleanups.add(p);
+    void p.finally(() => cleanups.delete(p));
+  };
+  const assertOpen = () => {
+    if (closed) throw new ClosedError('event log is closed');
+  };
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+
+  const lookupHead = async (head: StreamHead, subject: string): Promise<void> => {
+    head.known = false;
+    const msg = await direct.last(subject);
+    if (msg === undefined) advanceHead(head, 0, 0);
+    else advanceHead(head, decodeCommitRecord(msg.data).version, msg.seq);
+  };
+
+  const conflict = (aggregate: string, id: string, expectedVersion: number, actualVersion: number) =>
+    new ConcurrencyError(
+      `${aggregate}/${id}: expected version ${expectedVersion}, but it is at version ${actualVersion}`,
+      { aggregate, id, expectedVersion, actualVersion },
+    );
+
+  /**
+   * The result of the commit a duplicate ack points at. When its stored bytes are exactly the ones
+   * this append sent (same commandId, version and timestamp), it is this append's own write whose
+   * first ack was lost (the publisher sends again after a reconnect): not a duplicate.
+   */
+  const duplicateOf = async (
+    seq: number,
+    aggregate: string,
+    id: string,
+    sent: Uint8Array | undefined,
+  ): Promise<AppendResult> => {
+    const msg = await direct.bySeq(seq);
+    if (msg === undefined) {
+      throw new InternalError(
+        `${aggregate}/${id}: JetStream reports this commandId as a duplicate of position ${seq}, which is no longer in the stream`,
+        { aggregate, id, position: seq },
+      );
+    }
+    const record = decodeCommitRecord(msg.data);
+    const own = sent !== undefined && Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength).equals(msg.data);
+    return { version: record.version, position: seq, events: toEnvelopes(record, seq), duplicate: !own };
+  };
+
+  // Appends to one aggregate run one after another (the next needs the sequence the previous got):
+  // `previous` is the append queued before this one, if any. One async function with counters, not
+  // per-call closures or extra promise layers: this is the hot path.
+  const appendQueued = async (
+    aggregate: string,
+    id: string,
+    subject: string,
+    head: StreamHead,
+    previous: Promise<unknown> | undefined,
+    events: readonly DomainEvent[],
+    opts: AppendOptions,
+  ): Promise<AppendResult> => {
+    head.busy += 1;
+    inFlight += 1;
+    try {
+      if (previous !== undefined) {
+        try {
+          await previous;
+        } catch {
+          // that append's caller has its error; this one goes ahead
+        }
+      }
+      const msgId = toMsgId(opts.commandId);
+      const expected = opts.expectedVersion;
+      if (!head.known) {
+        // A new aggregate needs no lookup: sequence 0 means "must be empty", which JetStream enforces.
+        if (expected === 0) advanceHead(head, 0, 0);
+        else await lookupHead(head, subject);
+      }
+      let notDuplicate = false;
+      for (let attempt = 1; ; attempt++) {
+        const conflicting = expected !== undefined && expected !== head.version;
+        if (conflicting && notDuplicate) throw conflict(aggregate, id, expected, head.version);
+        const record: CommitRecord | undefined = conflicting
+          ? undefined
+          : {
+              aggregate,
+              id,
+              version: head.version + events.length,
+              commandId: opts.commandId,
+              correlationId: opts.correlationId ?? opts.commandId,
+              causationId: opts.causationId ?? opts.commandId,
+              timestamp: opts.timestamp ?? Date.now(),
+              events: events as DomainEvent[],
+            };
+        const knownSeq = head.seq;
+        // Filled directly: `set` canonicalises and validates each key and value, ~1 µs per append;
+        // both keys are constants and toMsgId never yields CR, LF or surrounding whitespace.
+        const h = new MsgHdrsImpl();
+        h.headers.set('Nats-Msg-Id', [msgId]);
+        // A version mismatch is a conflict unless this commandId was appended before: NEVER_SEQ
+        // asks JetStream's dedupe without any chance of writing.
+        h.headers.set(EXPECTED_LAST_SUBJECT_SEQ, [record ? String(knownSeq) : NEVER_SEQ]);
+        const body = record ? encodeCommitRecord(record) : undefined;
+        const ack = await publisher.publish(subject, body ?? EMPTY, h);
+        if (ack.ok) {
+          if (ack.duplicate) {
+            const result = await duplicateOf(ack.seq, aggregate, id, body);
+            if (!result.duplicate) advanceHead(head, result.version, result.position);
+            return result;
+          }
+          if (!record) throw new InternalError(`${aggregate}/${id}: JetStream stored a message that could not match`);
+          advanceHead(head, record.version, ack.seq);
+          return { version: record.version, position: ack.seq, events: toEnvelopes(record, ack.seq), duplicate: false };
+        }
+        if (ack.errCode !== WRONG_LAST_SEQUENCE) {
+          throw new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
+            aggregate,
+            id,
+            errCode: ack.errCode,
+          });
+        }
+        notDuplicate = true;
+        // Our head was right, so the expected version is simply wrong.
+        if (!record && parseWrongLastSequence(ack.description) === knownSeq) {
+          throw conflict(aggregate, id, expected ?? 0, head.version);
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new ConcurrencyError(
+            `${aggregate}/${id}: other writers kept appending to it; gave up after ${attempt} attempts`,
+            { aggregate, id, attempts: attempt },
+          );
+        }
+        await lookupHead(head, subject);
+      }
+    } finally {
+      head.busy -= 1;
+      if (head.busy === 0) head.tail = undefined;
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    }
+  };
+
+  const append = (
+    aggregate: string,
+    id: string,
+    events: readonly DomainEvent[],
+    opts: AppendOptions,
+  ): Promise<AppendResult> => {
+    try {
+      assertOpen();
+      validateAppend(aggregate, id, events, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const subject = `${subjectPrefix}${aggregate}.${id}`;
+    const head = heads.entry(subject);
+    const p = appendQueued(aggregate, id, subject, head, head.busy > 0 ? head.tail : undefined, events, opts);
+    head.tail = p;
+    return p;
+  };
+
+  const streamState = async (): Promise<{ messages: number; lastSeq: number }> => {
+    try {
+      const info = await jsm.streams.info(stream);
+      return { messages: info.state.messages, lastSeq: info.state.last_seq };
+    } catch (err) {
+      throw natsFailure(err, `reading the state of stream ${stream}`);
+    }
+  };
+
+  const readBatches = createNatsReadBatches({
+    nc,
+    js,
+    stream,
+    streamState,
+    connection,
+    closing: closing.signal,
+    track,
+    logger,
+  });
+  const readStream = createNatsReadStream({ js, stream, subjectPrefix, direct, heads, track, assertOpen });
+  const snapshots = createNatsSnapshotStore({
+    prefix,
+    publisher,
+    direct: createDirectGet(nc, snapshotStream, timeout),
+    onKnown: (aggregate, id, version, position) => {
+      const head = heads.entry(`${subjectPrefix}${aggregate}.${id}`);
+      head.hintVersion = version;
+      head.hintSeq = position;
+    },
+    assertOpen,
+  });
+
+  let closeDone: Promise<void> | undefined;
+  return {
+    engine: 'nats',
+    connection: nc,
+    stream,
+    prefix,
+    snapshotStream,
+    append,
+    readStream,
+    readAll: (o) => readAllFromBatches(readBatches, o),
+    readBatches,
+    async headPosition() {
+      assertOpen();
+      return (await streamState()).lastSeq;
+    },
+    snapshots,
+    close() {
+      closeDone ??= (async () => {
+        closed = true;
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        closing.abort();
+        // Let aborted readers reach their cleanup (consumer deletion) before the connection goes.
+        await new Promise((resolve) => setImmediate(resolve));
+        await Promise.allSettled([...cleanups]);
+        publisher.close();
+        connection.stop();
+        if (owned && !nc.isClosed()) {
+          await nc.drain().catch((err: unknown) => logger.debug({ err }, 'draining the NATS connection failed'));
+        }
+      })();
+      return closeDone;
+    },
+  };
+}
