@@ -6,6 +6,8 @@ export type Suite = (report: Report, options: { quick: boolean }) => Promise<voi
 
 const suites: Record<string, () => Promise<Suite>> = {
   embedded: async () => (await import('./suites/embedded.js')).embeddedSuite,
+  nats: async () => (await import('./suites/nats.js')).natsSuite,
+  projections: async () => (await import('./suites/projections.js')).projectionsSuite,
 };
 
 const { values, positionals } = parseArgs({

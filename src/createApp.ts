@@ -12,6 +12,13 @@ import { createLmdbEventLog } from './eventLog/lmdb/createLmdbEventLog.js';
 import { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
 import { assertAggregateId } from './eventLog/subjectToken.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
+import type { ProjectionDefinition } from './projection/defineProjection.js';
+import type { Projection } from './projection/projection.js';
+import { createViewClient, type ViewClient } from './views/viewClient.js';
+import { createViewPublisher } from './views/viewPublisher.js';
+import { createViewService, type ViewService } from './views/viewService.js';
+import { lockViews, type ViewsLock } from './views/viewsLock.js';
 
 /**
  * Options every engine shares.
@@ -31,7 +38,24 @@ export type CommonAppOptions = {
   maxAttempts?: number;
   /** Recent commits remembered per live aggregate to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /**
+   * Read models to run in this app, views in `<dataDir>/views` (one process per views directory:
+   * a second one is refused with `ConfigError`). They start with the app, each from its checkpoint.
+   */
+  projections?: readonly ProjectionDefinition[];
+  /** Batching and read-your-writes defaults of the projections (see `createProjections`). */
+  projectionOptions?: AppProjectionOptions;
 };
+
+/**
+ * How an app runs its projections: the options of `createProjections` that are not wiring.
+ *
+ * @example
+ * ```ts
+ * const projectionOptions: AppProjectionOptions = { maxBatch: 500, maxDelay: 5, waitTimeout: 2000 };
+ * ```
+ */
+export type AppProjectionOptions = Pick<ProjectionsOptions, 'maxBatch' | 'maxDelay' | 'waitTimeout' | 'shareReads'>;
 
 /**
  * The embedded engine: an LMDB event log in `<dataDir>/log`, no server.
@@ -43,7 +67,7 @@ export type CommonAppOptions = {
  */
 export type EmbeddedAppOptions = CommonAppOptions & {
   engine: 'embedded';
-  /** Directory holding `log/` (the event log) and, later, `views/` (projections). Created if missing. */
+  /** Directory holding `log/` (the event log) and `views/` (the projections). Created if missing. */
   dataDir: string;
 };
 
@@ -69,6 +93,16 @@ export type NatsAppOptions = CommonAppOptions &
     commandTimeout?: number;
     /** Largest command body the service decodes, in bytes. Default 512 KiB. */
     maxCommandBytes?: number;
+    /** Directory of the projections' views (`<dataDir>/views`); required with `projections`. */
+    dataDir?: string;
+    /**
+     * With projections: publish every committed change on `<prefix>.view.<projection>.<key>` and
+     * answer the read requests of `<prefix>.views.>` (queries, status, rebuild), so that other
+     * processes can `watch` and query them. Default true.
+     */
+    serveViews?: boolean;
+    /** Queue group of the view queries. Default `tributary-views`. */
+    viewsQueue?: string;
   };
 
 /**
@@ -104,7 +138,15 @@ export type App = {
    */
   state<D extends AnyAggregateDefinition>(aggregate: D, id: string): Promise<AggregateState<ContextOf<D>> | undefined>;
   state(aggregate: string, id: string): Promise<AggregateState | undefined>;
-  /** Finishes in-flight commands, then closes the log. Idempotent. */
+  /** The app's projections (none unless `projections` were given). */
+  readonly projections: Projections;
+  /**
+   * One projection, typed by its definition, or by name; `NotFoundError` when the app does not run it.
+   * Read your own write with `app.projection(P).get(key, { minPosition: result.position })`.
+   */
+  projection<V>(projection: ProjectionDefinition<V>): Projection<V>;
+  projection(projection: string | ProjectionDefinition): Projection;
+  /** Finishes in-flight commands, then closes the projections and the log. Idempotent. */
   close(): Promise<void>;
 };
 
@@ -125,6 +167,10 @@ export type NatsApp = App & {
   readonly remote: CommandClient;
   /** This node's command service; undefined with `serveCommands: false`. */
   readonly commands: CommandService | undefined;
+  /** Reads the views of the read nodes over NATS (this one included): `watch`, `get`, `statuses`, `rebuild`. */
+  readonly views: ViewClient;
+  /** This node's view service; undefined without projections or with `serveViews: false`. */
+  readonly viewService: ViewService | undefined;
 };
 
 function openLog(options: AppOptions, logger: Logger): Promise<EventLog> {
@@ -163,9 +209,59 @@ async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, sen
   }
 }
 
+type AppViews = { readonly projections: Projections; readonly service: ViewService | undefined; close(): Promise<void> };
+
+const noProjections: Projections = {
+  names: [],
+  get: ((projection: string | ProjectionDefinition) => {
+    const name = typeof projection === 'string' ? projection : projection.name;
+    throw new NotFoundError(`the app runs no projection named ${JSON.stringify(name)}: pass it in createApp({ projections })`, { projection: name });
+  }) as Projections['get'],
+  start() {},
+  statuses: () => Promise.resolve([]),
+  close: () => Promise.resolve(),
+};
+
+// The projections of the app in <dataDir>/views, started; on NATS also published and served.
+async function openViews(options: AppOptions, log: EventLog, logger: Logger): Promise<AppViews> {
+  const definitions = options.projections ?? [];
+  if (definitions.length === 0 || options.dataDir === undefined) return { projections: noProjections, service: undefined, close: () => Promise.resolve() };
+  const dir = path.join(options.dataDir, 'views');
+  const lock = lockViews(dir);
+  const nats = options.engine === 'nats' && options.serveViews !== false ? (log as NatsEventLog) : undefined;
+  let projections: Projections | undefined;
+  try {
+    projections = await createProjections({
+      ...options.projectionOptions,
+      log,
+      path: dir,
+      projections: definitions,
+      logger,
+      ...(nats && { publish: createViewPublisher({ nc: nats.connection, prefix: nats.prefix, logger }) }),
+    });
+    projections.start();
+    const opened = projections;
+    const service = nats && (await createViewService({ nc: nats.connection, prefix: nats.prefix, projections, queue: options.engine === 'nats' ? options.viewsQueue : undefined, logger }));
+    return {
+      projections,
+      service,
+      async close() {
+        await service?.stop();
+        await opened.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    await projections?.close();
+    lock.release();
+    throw err;
+  }
+}
+
 /**
  * Starts an application: opens the engine's event log and wires aggregates, the registry of live
- * actors and in-process dispatch.
+ * actors, in-process dispatch and the projections. On NATS it also serves the commands and, with
+ * projections, publishes their changes and answers view requests (see {@link NatsAppOptions}).
  *
  * @example
  * ```ts
@@ -183,6 +279,13 @@ export function createApp(options: AppOptions): Promise<App>;
 export async function createApp(options: AppOptions): Promise<App | NatsApp> {
   const logger = options.logger ?? createLogger();
   if (!Array.isArray(options.aggregates)) throw new ConfigError('`aggregates` must be an array of defineAggregate(...) results');
+  // Checked before connecting: a wrong option must not wait for a server.
+  if (options.projections !== undefined && !Array.isArray(options.projections)) {
+    throw new ConfigError('`projections` must be an array of defineProjection(...) results');
+  }
+  if (options.projections?.length && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw new ConfigError('projections need `dataDir`: their views live in <dataDir>/views');
+  }
   const byName = new Map(options.aggregates.map((d) => [d.name, d] as const));
   const log = await openLog(options, logger);
   let registry: AggregateRegistry;
@@ -200,12 +303,24 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     await log.close();
     throw err;
   }
-  let nats: NatsCommands | undefined;
+  let views: AppViews;
+  try {
+    views = await openViews(options, log, logger);
+  } catch (err) {
+    await registry.close();
+    await log.close();
+    throw err;
+  }
+  let nats: (NatsCommands & Pick<NatsApp, 'views' | 'viewService'>) | undefined;
   if (options.engine === 'nats') {
+    const natsLog = log as NatsEventLog;
     try {
-      nats = await startNatsCommands(options, log as NatsEventLog, send, logger);
+      const commands = await startNatsCommands(options, natsLog, send, logger);
+      const client = createViewClient({ nc: natsLog.connection, prefix: natsLog.prefix });
+      nats = { ...commands, views: client, viewService: views.service };
     } catch (err) {
       await registry.close();
+      await views.close();
       await log.close();
       throw err;
     }
@@ -234,12 +349,17 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     log,
     send: sendLocal,
     state: state as App['state'],
+    projections: views.projections,
+    projection: ((projection: string | ProjectionDefinition) => views.projections.get(projection)) as App['projection'],
     close() {
       // The command service drains first: commands already delivered to this node still finish.
+      // The projections then commit their batch in flight (and publish it) before the log and its
+      // connection close.
       closed ??= (async () => {
         await nats?.commands?.stop();
         await nats?.remote.close();
         await registry.close();
+        await views.close();
         await log.close();
       })();
       return closed;

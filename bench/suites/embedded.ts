@@ -7,7 +7,7 @@ import { encodeCommitRecord } from '../../src/eventLog/commitRecord.js';
 import { createApp, type Command, type CommandResult } from '../../src/index.js';
 import type { Suite } from '../main.js';
 import { percentile, type Report } from '../support/report.js';
-import { runWindowed } from '../support/window.js';
+import { runWindowed } from '../../src/testing/runWindowed.js';
 import { createW1, type W1 } from '../support/w1.js';
 
 const WINDOW = 2000;

@@ -1,5 +1,5 @@
 import type { Command } from '../../src/index.js';
-import { createPrng } from './prng.js';
+import { createPrng } from '../../src/testing/prng.js';
 
 /** Options of {@link createW1}. */
 export type W1Options = {
@@ -53,16 +53,16 @@ export function createW1(options: W1Options = {}): W1 {
   let accepted = 0;
   let rejected = 0;
   for (let i = 0; i < operations; i++) {
-    const id = `acc-${Math.floor(rand() * accounts)}`;
+    const id = `acc-${Math.floor(rand.next() * accounts)}`;
     const balance = balances.get(id)!;
     const commandId = `w1-op-${i}`;
-    const withdraw = rand() < 0.5;
-    const overdrawing = withdraw && rand() < overdraw;
+    const withdraw = rand.next() < 0.5;
+    const overdrawing = withdraw && rand.next() < overdraw;
     if (overdrawing) {
-      ops.push({ type: 'Withdraw', aggregate: 'Account', id, payload: { amount: balance + 1 + Math.floor(rand() * 100) }, commandId });
+      ops.push({ type: 'Withdraw', aggregate: 'Account', id, payload: { amount: balance + 1 + Math.floor(rand.next() * 100) }, commandId });
       rejected++;
     } else if (withdraw && balance > 0) {
-      const amount = 1 + Math.floor(rand() * balance);
+      const amount = 1 + Math.floor(rand.next() * balance);
       ops.push({ type: 'Withdraw', aggregate: 'Account', id, payload: { amount }, commandId });
       balances.set(id, balance - amount);
       versions.set(id, versions.get(id)! + 1);
@@ -70,7 +70,7 @@ export function createW1(options: W1Options = {}): W1 {
     } else {
       // A withdrawal from an empty account would be a second kind of rejection; deposit instead
       // so that rejections stay at the configured share.
-      const amount = 1 + Math.floor(rand() * 1000);
+      const amount = 1 + Math.floor(rand.next() * 1000);
       ops.push({ type: 'Deposit', aggregate: 'Account', id, payload: { amount }, commandId });
       balances.set(id, balance + amount);
       versions.set(id, versions.get(id)! + 1);

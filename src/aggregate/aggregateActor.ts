@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { createAggregateInstance, type AggregateInstance, type InstanceStart } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
-import { createRecentCommits, type CommitRef } from './recentCommits.js';
+import { createRecentCommits, hashCommandId, type CommitRef } from './recentCommits.js';
 import { fromSnapshotState, toSnapshotState } from './snapshotState.js';
 
 /**
@@ -52,10 +52,14 @@ export type AggregateActorOptions = {
  * answers a repeated commandId with the first result; checks `expectedVersion`; asks the machine
  * (`can()`, send, collect emitted events, or a rejection); appends ONE commit at the instance's
  * version; and only then evolves the machine with the stored envelopes. On a `ConcurrencyError`
- * (another writer won) it catches up from the log and retries, up to `maxAttempts`.
+ * (another writer won) it catches up from the log and retries, up to `maxAttempts`. A refusal or
+ * a no-op writes nothing, so no conflict would reveal a stale instance: before answering one, it
+ * catches up from the log, and decides again if another writer had moved the aggregate on.
  *
  * A command that emits no event succeeds without writing: the result carries the current version
- * and the position of the aggregate's last commit (0 if none), and `events: []`.
+ * and the position of the aggregate's last commit (0 if none), and `events: []`. A retried
+ * commandId is recognised among the last `dedupeWindow` commits of the aggregate (and, beyond
+ * that, by the log's own dedupe whenever the re-run emits events).
  *
  * @example
  * ```ts
@@ -108,16 +112,16 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
   };
 
   // An idle mailbox runs the job at once, with no extra promise; a busy one queues it.
-  const schedule = <T>(job: () => Promise<T>): Promise<T> => {
+  const schedule = <A, T>(job: (arg: A) => Promise<T>, arg: A): Promise<T> => {
     if (!running) {
       running = true;
-      const result = job();
+      const result = job(arg);
       result.then(next, next);
       return result;
     }
     return new Promise<T>((resolve, reject) => {
       waiting.push(() => {
-        const result = job();
+        const result = job(arg);
         result.then(resolve, reject);
         result.then(next, next);
       });
@@ -129,14 +133,15 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
     recent.clear();
   };
 
-  const maybeSnapshot = (current: AggregateInstance, before: number): void => {
+  // Saving is fire-and-forget: a snapshot only ever saves load time, so it must never slow or fail a command.
+  const maybeSnapshot = (self: AggregateInstance, before: number): void => {
     const every = definition.snapshotEvery;
-    if (every === undefined || Math.floor(current.version / every) === Math.floor(before / every)) return;
-    const fields = { aggregate, id, version: current.version };
+    if (every === undefined || Math.floor(self.version / every) === Math.floor(before / every)) return;
+    const fields = { aggregate, id, version: self.version };
     try {
-      const state = toSnapshotState(machineVersion, current.persistedState(), recent.entries());
+      const state = toSnapshotState(machineVersion, self.persistedState(), recent.entries());
       const saving = log.snapshots
-        .save(aggregate, id, { version: current.version, position: current.position, state })
+        .save(aggregate, id, { version: self.version, position: self.position, state })
         .catch((err: unknown) => logger.warn({ ...fields, err }, 'saving an aggregate snapshot failed; it only costs load time'));
       options.track?.(saving);
     } catch (err) {
@@ -144,13 +149,14 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
     }
   };
 
-  const catchUp = async (current: AggregateInstance): Promise<void> => {
-    const envelopes = await log.readStream(aggregate, id, { fromVersion: current.version + 1 });
+  // Events are immutable, so reloading after another writer only needs the events after ours.
+  const catchUp = async (self: AggregateInstance): Promise<void> => {
+    const envelopes = await log.readStream(aggregate, id, { fromVersion: self.version + 1 });
     if (envelopes.length === 0) return;
-    const before = current.version;
-    current.evolve(envelopes);
+    const before = self.version;
+    self.evolve(envelopes);
     recent.addEnvelopes(envelopes);
-    maybeSnapshot(current, before);
+    maybeSnapshot(self, before);
   };
 
   const loadSnapshot = async (): Promise<InstanceStart | undefined> => {
@@ -205,79 +211,6 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
   const gaveUp = (command: CommandMessage, attempts: number): CommandResult =>
     conflict(`${aggregate} ${id}: gave up on ${command.type} after ${attempts} attempts; other writers kept changing it`, { attempts });
 
-  const handle = async (command: CommandMessage): Promise<CommandResult> => {
-    const { commandId } = command;
-    for (let attempt = 1; ; attempt++) {
-      // Awaiting only when loading keeps a microtask off the hot path.
-      const self = instance ?? (await current());
-      const seen = recent.find(commandId);
-      const first = seen === undefined ? undefined : await firstResult(commandId, seen);
-      if (first !== undefined) return first;
-      const expected = command.expectedVersion;
-      if (expected !== undefined && expected !== self.version) {
-        // Another node may have written: a cached instance behind the expectation catches up first.
-        if (expected > self.version) await catchUp(self);
-        if (expected !== self.version) {
-          return conflict(`${aggregate} ${id}: expected version ${expected}, but it is at version ${self.version}`, {
-            expectedVersion: expected,
-            actualVersion: self.version,
-          });
-        }
-      }
-      let decision = self.decide(command);
-      if (decision instanceof Promise) decision = await decision;
-      if (!decision.ok || decision.events.length === 0) {
-        if (!decision.ok && decision.error.code !== 'rejected') return decision;
-        // Nothing is appended, so no conflict would reveal a stale instance (another writer may
-        // have moved on): a refusal or a no-op is only answered once the instance is current.
-        const seenVersion = self.version;
-        await catchUp(self);
-        if (self.version !== seenVersion) {
-          if (attempt < maxAttempts) continue;
-          return gaveUp(command, attempt);
-        }
-        return decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision;
-      }
-      let appended: AppendResult;
-      try {
-        appended = await log.append(aggregate, id, decision.events, {
-          expectedVersion: self.version,
-          commandId,
-          correlationId: command.correlationId ?? commandId,
-          causationId: commandId,
-        });
-      } catch (err) {
-        if (!(err instanceof ConcurrencyError)) throw err;
-        await catchUp(self);
-        if (expected !== undefined) {
-          return conflict(`${aggregate} ${id}: expected version ${expected}, but another writer got there first`, {
-            expectedVersion: expected,
-            actualVersion: self.version,
-          });
-        }
-        if (attempt >= maxAttempts) return gaveUp(command, attempt);
-        continue;
-      }
-      if (appended.duplicate) {
-        // The log had this commandId from before our window, or from another node: its commit is the answer.
-        if (appended.version > self.version) await catchUp(self);
-        return { ok: true, version: appended.version, position: appended.position, events: appended.events };
-      }
-      const before = self.version;
-      recent.add(commandId, { version: appended.version, count: appended.events.length, position: appended.position });
-      try {
-        self.evolve(appended.events);
-      } catch (err) {
-        // The commit is durable, so the command succeeded; the machine is not, so reload it next time.
-        logger.error({ aggregate, id, commandId, err }, 'an event transition failed after the append; the instance will be reloaded');
-        discard();
-        return { ok: true, version: appended.version, position: appended.position, events: appended.events };
-      }
-      maybeSnapshot(self, before);
-      return { ok: true, version: appended.version, position: appended.position, events: appended.events };
-    }
-  };
-
   const failed = (command: CommandMessage, err: unknown): CommandResult => {
     const shape = toErrorShape(err);
     if (shape.code === 'internal') {
@@ -287,6 +220,99 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
     return { ok: false, error: shape };
   };
 
+  // Never rejects: every failure becomes a result.
+  const handle = async (command: CommandMessage): Promise<CommandResult> => {
+    const { commandId } = command;
+    const hash = hashCommandId(commandId);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        // Awaiting only when loading keeps a microtask off the hot path.
+        const self = instance ?? (await current());
+        const seen = recent.find(hash);
+        const first = seen === undefined ? undefined : await firstResult(commandId, seen);
+        if (first !== undefined) return first;
+        const expected = command.expectedVersion;
+        if (expected !== undefined && expected !== self.version) {
+          // Another node may have written: a cached instance behind the expectation catches up first.
+          if (expected > self.version) await catchUp(self);
+          if (expected !== self.version) {
+            return conflict(`${aggregate} ${id}: expected version ${expected}, but it is at version ${self.version}`, {
+              expectedVersion: expected,
+              actualVersion: self.version,
+            });
+          }
+        }
+        let decision = self.decide(command);
+        if (decision instanceof Promise) decision = await decision;
+        if (!decision.ok || decision.events.length === 0) {
+          if (!decision.ok && decision.error.code !== 'rejected') return decision;
+          // Nothing is appended, so no conflict would reveal a stale instance (another writer may
+          // have moved on): a refusal or a no-op is only answered once the instance is current.
+          const seenVersion = self.version;
+          await catchUp(self);
+          if (self.version !== seenVersion) {
+            if (attempt < maxAttempts) continue;
+            return gaveUp(command, attempt);
+          }
+          return decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision;
+        }
+        let appended: AppendResult;
+        try {
+          appended = await log.append(aggregate, id, decision.events, {
+            expectedVersion: self.version,
+            commandId,
+            correlationId: command.correlationId ?? commandId,
+            causationId: commandId,
+          });
+        } catch (err) {
+          if (!(err instanceof ConcurrencyError)) throw err;
+          await catchUp(self);
+          if (expected !== undefined) {
+            return conflict(`${aggregate} ${id}: expected version ${expected}, but another writer got there first`, {
+              expectedVersion: expected,
+              actualVersion: self.version,
+            });
+          }
+          if (attempt >= maxAttempts) return gaveUp(command, attempt);
+          continue;
+        }
+        if (appended.duplicate) {
+          // The log had this commandId from before our window, or from another node: its commit is the answer.
+          if (appended.version > self.version) await catchUp(self);
+          return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+        }
+        const before = self.version;
+        recent.add(hash, appended.version, appended.events.length, appended.position);
+        try {
+          self.evolve(appended.events);
+        } catch (err) {
+          // The commit is durable, so the command succeeded; the machine is not, so reload it next time.
+          logger.error({ aggregate, id, commandId, err }, 'an event transition failed after the append; the instance will be reloaded');
+          discard();
+          return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+        }
+        maybeSnapshot(self, before);
+        return { ok: true, version: appended.version, position: appended.position, events: appended.events };
+      }
+    } catch (err) {
+      return failed(command, err);
+    }
+  };
+
+  const readState = async (): Promise<AggregateState | undefined> => {
+    try {
+      const loaded = instance === undefined;
+      const self = await current();
+      if (!loaded) await catchUp(self);
+      if (self.version === 0) return undefined;
+      const snapshot = self.snapshot;
+      return { value: snapshot.value, context: snapshot.context, version: self.version };
+    } catch (err) {
+      discard();
+      throw err;
+    }
+  };
+
   return {
     aggregate,
     id,
@@ -294,22 +320,10 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
       return running;
     },
     execute(command) {
-      return schedule(() => handle(command).catch((err: unknown) => failed(command, err)));
+      return schedule(handle, command);
     },
     state() {
-      return schedule(async () => {
-        try {
-          const loaded = instance === undefined;
-          const self = await current();
-          if (!loaded) await catchUp(self);
-          if (self.version === 0) return undefined;
-          const snapshot = self.snapshot;
-          return { value: snapshot.value, context: snapshot.context, version: self.version };
-        } catch (err) {
-          discard();
-          throw err;
-        }
-      });
+      return schedule(readState, undefined);
     },
     idle() {
       return running ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve();

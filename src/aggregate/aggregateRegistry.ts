@@ -27,7 +27,7 @@ export type AggregateRegistryOptions = {
 
 /**
  * The live aggregate actors: one per (aggregate, id), created on demand (rehydrating from the log)
- * and evicted least-recently-used past `maxActors`, so memory stays bounded however many ids are
+ * and evicted (approximately) least-recently-used past `maxActors`, so memory stays bounded however many ids are
  * touched. An actor with queued or running work is never evicted, so a mailbox is never split in
  * two.
  *
@@ -47,6 +47,8 @@ export type AggregateRegistry = {
   /** Refuses new work, finishes queued work and pending snapshot saves, then releases the actors. */
   close(): Promise<void>;
 };
+
+type Slot = { readonly actor: AggregateActor; readonly ids: Map<string, Slot>; used: boolean };
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -69,8 +71,11 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const maxActors = positiveInteger('maxActors', options.maxActors, 10_000);
   const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 3);
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
-  // Map order is recency order: a touched actor is moved to the end, eviction starts at the front.
-  const actors = new Map<string, AggregateActor>();
+  // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
+  // actor a second chance by moving it to the back. That keeps the per-command cost at two map
+  // lookups, where exact LRU would reorder a map on every command.
+  const byName = new Map<string, Map<string, Slot>>();
+  const clock = new Set<Slot>();
   const saves = new Set<Promise<unknown>>();
   const track = (pending: Promise<unknown>): void => {
     saves.add(pending);
@@ -79,30 +84,46 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   let closed: Promise<void> | undefined;
 
   const evict = (): void => {
-    for (const [key, actor] of actors) {
-      if (actors.size <= maxActors) return;
-      if (!actor.busy) actors.delete(key);
+    // Every slot is visited at most twice (once to clear `used`), so a sweep always ends.
+    let budget = clock.size * 2;
+    for (const slot of clock) {
+      if (clock.size <= maxActors || budget-- <= 0) return;
+      if (slot.actor.busy) continue;
+      clock.delete(slot);
+      if (slot.used) {
+        slot.used = false;
+        clock.add(slot);
+      } else {
+        slot.ids.delete(slot.actor.id);
+      }
     }
   };
 
   const actorFor = (definition: AnyAggregateDefinition, id: string): AggregateActor => {
-    const key = `${definition.name}/${id}`;
-    let actor = actors.get(key);
-    if (actor !== undefined) {
-      actors.delete(key);
-    } else {
-      actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track });
+    let ids = byName.get(definition.name);
+    if (ids === undefined) {
+      ids = new Map();
+      byName.set(definition.name, ids);
     }
-    actors.set(key, actor);
+    const slot = ids.get(id);
+    if (slot !== undefined) {
+      slot.used = true;
+      return slot.actor;
+    }
+    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track });
+    const created: Slot = { actor, ids, used: true };
+    ids.set(id, created);
+    clock.add(created);
     return actor;
   };
 
   const refused = (): ClosedError => new ClosedError('the app is closing; no new commands are accepted');
 
   const shutdown = async (): Promise<void> => {
-    await Promise.all([...actors.values()].map((a) => a.idle()));
+    await Promise.all([...clock].map((slot) => slot.actor.idle()));
     await Promise.allSettled([...saves]);
-    actors.clear();
+    clock.clear();
+    byName.clear();
   };
 
   return {
@@ -110,17 +131,17 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       if (closed !== undefined) return Promise.resolve({ ok: false, error: refused().toShape() });
       const result = actorFor(definition, command.id).execute(command);
       // After execute the new actor is busy, so eviction cannot pick it.
-      if (actors.size > maxActors) evict();
+      if (clock.size > maxActors) evict();
       return result;
     },
     state(definition, id) {
       if (closed !== undefined) return Promise.reject(refused());
       const result = actorFor(definition, id).state();
-      if (actors.size > maxActors) evict();
+      if (clock.size > maxActors) evict();
       return result;
     },
     get size() {
-      return actors.size;
+      return clock.size;
     },
     close() {
       closed ??= shutdown();

@@ -33,14 +33,14 @@ export type RecentEntry = readonly [hash: number, version: number, count: number
  * @example
  * ```ts
  * const recent = createRecentCommits(128);
- * recent.add('c-1', { version: 1, count: 1, position: 1 });
- * recent.find('c-1'); // { version: 1, count: 1, position: 1 } (a candidate)
+ * recent.add(hashCommandId('c-1'), 1, 1, 1);
+ * recent.find(hashCommandId('c-1')); // { version: 1, count: 1, position: 1 } (a candidate)
  * ```
  */
 export type RecentCommits = {
-  /** The most recent commit whose commandId hash matches, if any. */
-  find(commandId: string): CommitRef | undefined;
-  add(commandId: string, ref: CommitRef): void;
+  /** A commit whose commandId hash matches (see {@link hashCommandId}), if any. */
+  find(hash: number): CommitRef | undefined;
+  add(hash: number, version: number, count: number, position: number): void;
   /** Adds the commits of envelopes read from the log (grouped by position), oldest first. */
   addEnvelopes(envelopes: readonly EventEnvelope[]): void;
   /** Oldest first, for snapshots. */
@@ -123,18 +123,14 @@ export function createRecentCommits(limit: number): RecentCommits {
   const slotAt = (k: number): number => (next - size + k + capacity) % capacity;
 
   return {
-    find(commandId) {
-      if (size === 0) return undefined;
-      const hash = hashCommandId(commandId);
-      for (let k = size - 1; k >= 0; k--) {
-        const slot = slotAt(k);
+    // Slots fill from 0 before the ring wraps, so slots 0..size-1 are exactly the live entries.
+    find(hash) {
+      for (let slot = 0; slot < size; slot++) {
         if (hashes[slot] === hash) return { version: versions[slot]!, count: counts[slot]!, position: positions[slot]! };
       }
       return undefined;
     },
-    add(commandId, ref) {
-      push(hashCommandId(commandId), ref.version, ref.count, ref.position);
-    },
+    add: push,
     addEnvelopes(envelopes) {
       // Only the last `limit` commits can survive, so skip straight to them on a long replay.
       let start = envelopes.length;

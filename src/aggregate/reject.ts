@@ -1,6 +1,14 @@
 import { emit, type ActionFunction, type EventObject, type MachineContext, type ParameterizedObject } from 'xstate';
 
-/** The emitted-event type that carries a rejection. The dot keeps it apart from user event names. */
+/**
+ * The emitted-event type that carries a rejection. The dot keeps it apart from user event names,
+ * which are plain identifiers.
+ *
+ * @example
+ * ```ts
+ * actor.on(REJECTION_TYPE, (r) => console.log(r.reason));
+ * ```
+ */
 export const REJECTION_TYPE = 'tributary.rejected';
 
 /**

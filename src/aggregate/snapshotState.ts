@@ -28,7 +28,7 @@ export type SnapshotState = {
  * ```
  */
 export function toSnapshotState(machineVersion: string | undefined, machine: unknown, recent: readonly RecentEntry[]): SnapshotState {
-  return { format: 1, machineVersion: machineVersion ?? null, machine, recent: [] };
+  return { format: 1, machineVersion: machineVersion ?? null, machine, recent };
 }
 
 function isRecentEntry(value: unknown): value is RecentEntry {

@@ -163,6 +163,12 @@ export type EngineName = 'embedded' | 'nats';
 export type EventLog = {
   readonly engine: EngineName;
   /**
+   * True when no other process can append to this log while this instance appends (the embedded
+   * log holds a writer lock). Then a writer's in-memory view of an aggregate can only be changed
+   * by itself, and it may skip re-reading the stream before answering without an append.
+   */
+  readonly exclusiveWriter?: boolean;
+  /**
    * Appends one commit atomically. Throws `ConcurrencyError` (nothing written) when
    * `expectedVersion` is given and differs; returns the first result for a repeated commandId;
    * throws `ValidationError` for an invalid aggregate name or id, or an empty event list.

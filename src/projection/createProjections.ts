@@ -58,7 +58,7 @@ export type Projections = {
   readonly names: readonly string[];
   /** One projection, typed by its definition, or by name; unknown names throw `NotFoundError`. */
   get<V>(projection: ProjectionDefinition<V>): Projection<V>;
-  get(name: string): Projection;
+  get(projection: string | ProjectionDefinition): Projection;
   /** Starts every stopped projection (idempotent). */
   start(): void;
   statuses(): Promise<ProjectionStatus[]>;

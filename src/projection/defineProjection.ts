@@ -15,8 +15,9 @@ export type EventMap = Record<string, unknown>;
 
 /**
  * Applies one event to a view. Pure and synchronous: no I/O, no clocks, no randomness. The time
- * of an event is `envelope.timestamp`. A handler that throws stops its projection at that event
- * (a poison event) until it is retried or skipped.
+ * of an event is `envelope.timestamp`. Events are shared by every projection that reads them:
+ * never mutate them. A handler that throws stops its projection at that event (a poison event)
+ * until it is retried or skipped.
  *
  * @example
  * ```ts

@@ -218,8 +218,11 @@ export type Projection<V = unknown> = {
   waitFor(position: number, options?: WaitOptions): Promise<void>;
   /**
    * Every committed change, once, in position order, from the moment of subscription. Changes
-   * are emitted after their transaction committed; they are collected only while someone
-   * subscribes (or a `publish` sink is set).
+   * are emitted right after their transaction committed; they are collected only while someone
+   * subscribes (or a `publish` sink is set), so a subscription that begins while a batch is
+   * committing receives that batch as its net effect (one change per key, at the batch's last
+   * position). A rebuild's swap emits the differences between the old and the new view, at the
+   * swap position.
    */
   readonly changes$: Observable<ViewChange<V>>;
   /**

@@ -19,7 +19,7 @@ import type {
   ViewEntry,
 } from './projection.js';
 import { pullThrough } from './pullThrough.js';
-import { checkpointKey, generationKey, skipKey, type ViewEnvironment, type ViewStore } from './viewEnvironment.js';
+import { checkpointKey, generationKey, indexesKey, skipKey, type ViewEnvironment, type ViewStore } from './viewEnvironment.js';
 import { createViewOverlay, type ViewOverlay } from './viewOverlay.js';
 
 /**
@@ -84,14 +84,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const { definition, env, log, feed, maxBatch, maxDelay, waitTimeout, publish } = options;
   const name = definition.name;
   const logger = childLogger(options.logger, { projection: name });
-  const indexNames = [...definition.indexes.keys()];
+  const indexNames = [...definition.indexes.keys()].sort();
 
   const generation = (env.meta.get(generationKey(name)) as number | undefined) ?? 1;
-  // Leftovers of a rebuild that did not swap in (a crash, or a close while rebuilding).
-  env.dropGenerations(name, (g) => g === generation);
   let store: ViewStore = env.openStore(name, generation, indexNames);
   let durable = (env.meta.get(checkpointKey(name)) as number | undefined) ?? 0;
   let processed = durable;
+  const builtWith = env.meta.get(indexesKey(name)) as string[] | undefined;
+  if (builtWith === undefined) env.meta.putSync(indexesKey(name), indexNames);
+  else if (builtWith.join() !== indexNames.join()) {
+    // New indexes start empty and dropped ones go stale: only a replay fills them in.
+    logger.warn({ builtWith, indexes: indexNames }, `projection ${name}: its indexes changed since its view was built; rebuild it`);
+  }
 
   const skipRecords: SkippedEvent[] = [];
   for (const { value } of env.meta.getRange({ start: skipKey(name, 0, 0), end: skipKey(name, Number.MAX_SAFE_INTEGER, 0) })) {
@@ -263,6 +267,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await env.write(() => {
         env.meta.putSync(generationKey(name), target.generation);
         env.meta.putSync(checkpointKey(name), position);
+        env.meta.putSync(indexesKey(name), indexNames);
       });
       store = target;
       const diff = collecting() ? diffViews(name, old.data, target.data, position) : [];
@@ -425,10 +430,17 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     skipped: () => [...skipRecords],
   };
 
+  let started = false;
   return {
     projection,
     start() {
       assertOpen();
+      if (!started) {
+        // Leftovers of a rebuild that did not swap in (a crash, or a close while rebuilding). Only
+        // on start: a handle that just reads (a CLI next to a running server) must not touch them.
+        env.dropGenerations(name, (g) => g === store.generation);
+        started = true;
+      }
       if (state === 'stopped') launch();
     },
     async close() {

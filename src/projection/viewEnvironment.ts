@@ -23,6 +23,7 @@ export type ViewStore = {
  * Keys of the metadata database, shared by every projection of an environment.
  * `checkpoint`: last position processed, written in the same transaction as the view's changes.
  * `generation`: the generation serving reads; a rebuild writes the next one, then swaps this pointer.
+ * `indexes`: the index names the current generation was built with.
  * `skip`: a skipped poison event, by position and index in its commit.
  *
  * @example
@@ -30,12 +31,14 @@ export type ViewStore = {
  * env.meta.get(checkpointKey('AccountBalance'));
  * ```
  */
-export type MetaKey = ['checkpoint', string] | ['generation', string] | ['skip', string, number, number];
+export type MetaKey = ['checkpoint', string] | ['generation', string] | ['indexes', string] | ['skip', string, number, number];
 
 /** @example `env.meta.get(checkpointKey('AccountBalance')) as number | undefined` */
 export const checkpointKey = (projection: string): MetaKey => ['checkpoint', projection];
 /** @example `env.meta.get(generationKey('AccountBalance')) as number | undefined` */
 export const generationKey = (projection: string): MetaKey => ['generation', projection];
+/** @example `env.meta.get(indexesKey('OrderSummary')) as string[] | undefined` */
+export const indexesKey = (projection: string): MetaKey => ['indexes', projection];
 /** @example `env.meta.putSync(skipKey('OrderSummary', 17, 0), record)` */
 export const skipKey = (projection: string, position: number, index: number): MetaKey => ['skip', projection, position, index];
 

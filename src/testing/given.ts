@@ -66,7 +66,14 @@ export type Given<D extends AnyAggregateDefinition> = {
   when(command: GivenCommand<D>): When<D>;
 };
 
-/** Options of {@link given}. */
+/**
+ * Options of {@link given}.
+ *
+ * @example
+ * ```ts
+ * await given(Account, history, { id: 'acc-7' }).when('Deposit', { amount: 1 }).then([{ type: 'Deposited', data: { amount: 1 } }]);
+ * ```
+ */
 export type GivenOptions = {
   /** The instance id the history and the command belong to. Default `given-1`. */
   id?: string;

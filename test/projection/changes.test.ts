@@ -5,7 +5,8 @@ import type { EventLog } from '../../src/eventLog/eventLog.js';
 import { createProjections, type Projections } from '../../src/projection/createProjections.js';
 import { defineProjection } from '../../src/projection/defineProjection.js';
 import type { ViewChange } from '../../src/projection/projection.js';
-import { Counter, increment, openLog, tempDir, type Count } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, increment, type Count } from './support.js';
 
 // Applies changes in order to a map: what a remote copy of the view would hold.
 function follow(map: Map<string, unknown>) {
@@ -16,14 +17,14 @@ async function viewAsMap(projections: Projections): Promise<Map<string, unknown>
   return new Map((await projections.get(Counter).entries()).map((e) => [e.key, e.value]));
 }
 
-describe('change streams', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('change streams (%s)', (engine) => {
+  let dir: TestLog;
   let log: EventLog;
   let projections: Projections;
   const published: ViewChange[] = [];
   beforeEach(async () => {
-    dir = tempDir();
-    log = await openLog(dir.dir);
+    dir = testLog(engine);
+    log = await dir.open();
     published.length = 0;
     projections = await createProjections({
       log,
@@ -36,7 +37,7 @@ describe('change streams', () => {
   afterEach(async () => {
     await projections.close();
     await log.close();
-    dir.cleanup();
+    await dir.cleanup();
   });
 
   it('emits every committed change exactly once, in position order, as the publish sink sees them', async () => {

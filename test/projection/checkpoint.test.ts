@@ -3,20 +3,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../../src/eventLog/eventLog.js';
 import { createProjections } from '../../src/projection/createProjections.js';
 import { defineProjection } from '../../src/projection/defineProjection.js';
-import { Counter, increment, openLog, tempDir } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, increment } from './support.js';
 
-describe('projection checkpoints', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('projection checkpoints (%s)', (engine) => {
+  let dir: TestLog;
   let log: EventLog;
   let views: string;
   beforeEach(async () => {
-    dir = tempDir();
-    log = await openLog(dir.dir);
+    dir = testLog(engine);
+    log = await dir.open();
     views = path.join(dir.dir, 'views');
   });
   afterEach(async () => {
     await log.close();
-    dir.cleanup();
+    await dir.cleanup();
   });
 
   it('applies every event exactly once across closes in the middle of catching up', async () => {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProjections } from '../../src/projection/createProjections.js';
-import { Counter, openLog, tempDir } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, type LogSpec } from './support.js';
 
 const worker = fileURLToPath(new URL('./crashWorker.ts', import.meta.url));
 
@@ -11,9 +12,9 @@ type Run = { from: number; done: boolean; killed: boolean };
 
 // Starts the projector in a child process; kills it with SIGKILL `killAfterMs` after it started
 // projecting (or lets it finish when undefined).
-function runWorker(dataDir: string, maxBatch: number, killAfterMs?: number): Promise<Run> {
+function runWorker(dataDir: string, spec: LogSpec, maxBatch: number, killAfterMs?: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, String(maxBatch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, String(maxBatch), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = { from: -1, done: false, killed: false };
     let out = '';
     let err = '';
@@ -39,10 +40,10 @@ function runWorker(dataDir: string, maxBatch: number, killAfterMs?: number): Pro
   });
 }
 
-describe('crash mid-batch', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('crash mid-batch (%s)', (engine) => {
+  let dir: TestLog;
   beforeEach(() => {
-    dir = tempDir();
+    dir = testLog(engine);
   });
   afterEach(() => dir.cleanup());
 
@@ -53,7 +54,7 @@ describe('crash mid-batch', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const log = await openLog(dir.dir);
+    const log = await dir.open();
     const expected = new Map<string, { count: number; sum: number }>();
     let events = 0;
     let sum = 0;
@@ -78,15 +79,15 @@ describe('crash mid-batch', () => {
     await log.close();
 
     const runs: Run[] = [];
-    for (let k = 0; k < 8; k++) runs.push(await runWorker(dir.dir, 3 + random(20), random(120)));
-    const final = await runWorker(dir.dir, 50);
+    for (let k = 0; k < 8; k++) runs.push(await runWorker(dir.dir, dir.spec, 3 + random(20), random(120)));
+    const final = await runWorker(dir.dir, dir.spec, 50);
     expect(final.done).toBe(true);
     // Most kills landed while it was working, each resuming further on.
     const midWay = runs.filter((r) => r.killed && !r.done && r.from < head);
     expect(midWay.length).toBeGreaterThanOrEqual(4);
     expect(new Set(runs.map((r) => r.from)).size).toBeGreaterThan(2);
 
-    const reopened = await openLog(dir.dir);
+    const reopened = await dir.open();
     const projections = await createProjections({ log: reopened, path: path.join(dir.dir, 'views'), projections: [Counter] });
     const counter = projections.get(Counter);
     expect(await counter.status()).toMatchObject({ position: head, lag: 0 });

@@ -4,7 +4,8 @@ import { ProjectionFailedError, ValidationError } from '../../src/errors.js';
 import type { EventLog } from '../../src/eventLog/eventLog.js';
 import { createProjections } from '../../src/projection/createProjections.js';
 import { defineProjection } from '../../src/projection/defineProjection.js';
-import { Counter, increment, openLog, tempDir } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, increment } from './support.js';
 
 // Throws on an Incremented event of `by` 13 while `broken` is set: a poison event that a fix
 // (retry) or a skip gets past. Counts what it applied, so a double application shows.
@@ -20,19 +21,19 @@ const Fragile = defineProjection<{ count: number; sum: number }, { Incremented: 
   },
 });
 
-describe('poison events', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('poison events (%s)', (engine) => {
+  let dir: TestLog;
   let log: EventLog;
   let views: string;
   beforeEach(async () => {
     broken = true;
-    dir = tempDir();
-    log = await openLog(dir.dir);
+    dir = testLog(engine);
+    log = await dir.open();
     views = path.join(dir.dir, 'views');
   });
   afterEach(async () => {
     await log.close();
-    dir.cleanup();
+    await dir.cleanup();
   });
 
   // 10 commits of by=1, one of by=13 (at position 11), 10 more of by=1.

@@ -3,22 +3,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClosedError, TimeoutError, ValidationError } from '../../src/errors.js';
 import type { EventLog } from '../../src/eventLog/eventLog.js';
 import { createProjections, type Projections } from '../../src/projection/createProjections.js';
-import { Counter, increment, openLog, tempDir } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, increment } from './support.js';
 
-describe('read-your-writes', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('read-your-writes (%s)', (engine) => {
+  let dir: TestLog;
   let log: EventLog;
   let projections: Projections;
   beforeEach(async () => {
-    dir = tempDir();
-    log = await openLog(dir.dir);
+    dir = testLog(engine);
+    log = await dir.open();
     projections = await createProjections({ log, path: path.join(dir.dir, 'views'), projections: [Counter] });
     projections.start();
   });
   afterEach(async () => {
     await projections.close();
     await log.close();
-    dir.cleanup();
+    await dir.cleanup();
   });
 
   it('get with minPosition always sees the write just appended', async () => {

@@ -6,7 +6,8 @@ import { createProjections, type Projections } from '../../src/projection/create
 import { defineProjection, type ProjectionDefinition } from '../../src/projection/defineProjection.js';
 import type { RebuildProgress, ViewChange } from '../../src/projection/projection.js';
 import { openViewEnvironment } from '../../src/projection/viewEnvironment.js';
-import { Counter, increment, openLog, tempDir, type Count, type CounterEvents } from './support.js';
+import { ENGINES, testLog, type TestLog } from './engines.js';
+import { Counter, increment, type Count, type CounterEvents } from './support.js';
 
 async function prefill(log: EventLog, commits: number, keys: number): Promise<number> {
   let last = 0;
@@ -26,18 +27,18 @@ async function fromScratch(log: EventLog, dir: string, definition: ProjectionDef
   return entries;
 }
 
-describe('rebuild', () => {
-  let dir: { dir: string; cleanup: () => void };
+describe.each(ENGINES)('rebuild (%s)', (engine) => {
+  let dir: TestLog;
   let log: EventLog;
   let views: string;
   beforeEach(async () => {
-    dir = tempDir();
-    log = await openLog(dir.dir);
+    dir = testLog(engine);
+    log = await dir.open();
     views = path.join(dir.dir, 'views');
   });
   afterEach(async () => {
     await log.close();
-    dir.cleanup();
+    await dir.cleanup();
   });
 
   it('swaps in a replayed view while commits keep flowing; no read sees a partial view', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLmdbEventLog } from '../../src/eventLog/lmdb/createLmdbEventLog.js';
+import { createNatsEventLog } from '../../src/eventLog/nats/createNatsEventLog.js';
 import type { EventLog } from '../../src/eventLog/eventLog.js';
 import { createProjections, type Projections } from '../../src/projection/createProjections.js';
 import { defineProjection, type ProjectionDefinition } from '../../src/projection/defineProjection.js';
@@ -45,6 +46,21 @@ export async function increment(log: EventLog, id: string, by = 1, events = 1) {
 
 export async function openLog(dir: string): Promise<EventLog> {
   return createLmdbEventLog({ path: path.join(dir, 'log') });
+}
+
+/**
+ * Where a test's event log lives, serialisable so that a child process (crashWorker.ts) can open
+ * the same log: an LMDB directory, or a JetStream stream and subject prefix on a server.
+ */
+export type LogSpec =
+  | { readonly engine: 'embedded'; readonly path: string }
+  | { readonly engine: 'nats'; readonly servers: string; readonly stream: string; readonly prefix: string };
+
+/** Opens the log a {@link LogSpec} describes (a new connection each time on NATS). */
+export function openLogFrom(spec: LogSpec): Promise<EventLog> {
+  return spec.engine === 'embedded'
+    ? createLmdbEventLog({ path: spec.path })
+    : createNatsEventLog({ servers: spec.servers, stream: spec.stream, prefix: spec.prefix });
 }
 
 export type GivenCommit = {

@@ -1,17 +1,41 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Account, Customer, Order } from '../../../actors/index.js';
+import { exampleProjections } from '../../../projections/index.js';
 import { createApp } from '../../createApp.js';
-import { toErrorShape } from '../../errors.js';
+import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { addNatsOptions, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
 
-type ServeFlags = NatsFlags & { stream: string; queue: string; logLevel?: string };
+type Role = 'write' | 'read' | 'all';
+type ServeFlags = NatsFlags & { stream: string; queue: string; logLevel?: string; role?: Role; dataDir?: string };
+
+// Which part of the app a role runs: the write side serves commands, the read side projects.
+function roleOptions(flags: ServeFlags) {
+  const role: Role = flags.role ?? (flags.dataDir === undefined ? 'write' : 'all');
+  if (role !== 'write' && flags.dataDir === undefined) {
+    throw new ConfigError(`--role ${role} runs the projections: give --data-dir, the directory for their views`);
+  }
+  const reads = role !== 'write';
+  return {
+    role,
+    aggregates: role === 'read' ? [] : [Order, Account, Customer],
+    serveCommands: role !== 'read',
+    ...(reads && { projections: exampleProjections, dataDir: flags.dataDir }),
+  };
+}
 
 /**
- * Registers `tributary serve`: hosts the example aggregates (Order, Account, Customer) on the
- * NATS engine and serves their commands in a queue group until SIGINT or SIGTERM. Shutdown is
- * graceful: the subscriptions drain (other nodes of the group take over), commands in flight
- * finish and are answered, then the log and the connection close. A second signal exits at once.
+ * Registers `tributary serve`: a node of the NATS engine until SIGINT or SIGTERM, in one of three
+ * roles, so that the write and read sides scale apart:
+ * - `write`: hosts the example aggregates (Order, Account, Customer) and serves their commands in
+ *   a queue group (the default without `--data-dir`);
+ * - `read`: runs the example projections into `<data-dir>/views`, publishes their changes on
+ *   `<prefix>.view.<projection>.<key>` and answers `<prefix>.views.>` (queries, status, rebuild);
+ * - `all`: both (the default with `--data-dir`).
+ *
+ * Shutdown is graceful: the subscriptions drain (other nodes of the group take over), commands in
+ * flight finish and are answered, the projections commit their batch in flight, then the log and
+ * the connection close. A second signal exits at once.
  *
  * @example
  * ```ts
@@ -24,11 +48,22 @@ export function register(program: Command): void {
     .description('host the example aggregates and serve their commands over NATS until SIGINT/SIGTERM')
     .option('--stream <name>', 'JetStream stream of the event log', 'TRIBUTARY')
     .option('--queue <group>', 'queue group shared by every node serving these commands', 'tributary-commands')
+    .addOption(
+      new Option('--role <role>', 'write: aggregates and commands; read: projections and views; all: both (default: all with --data-dir, else write)').choices([
+        'write',
+        'read',
+        'all',
+      ]),
+    )
+    .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ level: flags.logLevel });
       let app;
+      let role: Role;
       try {
+        const { role: chosen, ...parts } = roleOptions(flags);
+        role = chosen;
         app = await createApp({
           engine: 'nats',
           ...toNatsConnectOptions(flags),
@@ -36,7 +71,7 @@ export function register(program: Command): void {
           prefix: flags.prefix,
           stream: flags.stream,
           queue: flags.queue,
-          aggregates: [Order, Account, Customer],
+          ...parts,
           logger,
         });
       } catch (err) {
@@ -45,7 +80,10 @@ export function register(program: Command): void {
         return;
       }
       const running = app;
-      logger.info({ subjects: running.commands?.subjects, queue: flags.queue, stream: flags.stream }, 'tributary serve is ready');
+      logger.info(
+        { role, subjects: running.commands?.subjects, views: running.viewService?.subjects, queue: flags.queue, stream: flags.stream },
+        'tributary serve is ready',
+      );
 
       await new Promise<void>((resolve) => {
         let stopping = false;

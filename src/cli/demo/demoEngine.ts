@@ -86,7 +86,7 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
       return {
         app,
         engine: 'embedded',
-        where: `LMDB log in ${path.join(dir, 'log')}, no server`,
+        where: `LMDB at ${path.join(dir, 'log')} (${temporary ? 'temporary' : 'kept'})`,
         viewsPath,
         kept,
         async dispose() {
@@ -110,7 +110,7 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
       return {
         app,
         engine: 'nats',
-        where: `JetStream stream ${app.log.stream} on ${redactServers(resolveNatsConnectOptions().servers)}`,
+        where: `JetStream ${app.log.stream} at ${redactServers(resolveNatsConnectOptions().servers)} (temporary)`,
         viewsPath,
         kept,
         async dispose() {

@@ -15,13 +15,13 @@ export type ExpectedOutcome =
   | { readonly kind: 'rejected'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly code: 'invalid' | 'unknown_command' };
 
-/** A postal address as the Customer aggregate takes it. */
+/** A postal address as the Customer aggregate takes it. @example `{ street: '12 Mill Way', city: 'Leeds', postalCode: 'LS1 4AP', country: 'GB' }` */
 export type ModelAddress = { street: string; city: string; postalCode: string; country: string };
 
-/** One line of an order. Prices are cents. */
+/** One line of an order. Prices are cents. @example `{ sku: 'TEA-GRN', name: 'Green tea', quantity: 2, unitPrice: 450 }` */
 export type ModelLine = { sku: string; name: string; quantity: number; unitPrice: number };
 
-/** A customer as the model tracks it. `version` counts its events. */
+/** A customer as the model tracks it. `version` counts its events. @example `model.customers.get('cus-0001')?.email` */
 export type ModelCustomer = {
   readonly id: string;
   name: string;
@@ -34,7 +34,7 @@ export type ModelCustomer = {
   lastEmailChangeStep: number;
 };
 
-/** An account as the model tracks it. Amounts are cents. */
+/** An account as the model tracks it. Amounts are cents. @example `model.accounts.get('acc-0001')?.balance` */
 export type ModelAccount = {
   readonly id: string;
   owner: string;
@@ -45,7 +45,7 @@ export type ModelAccount = {
   overdrawn: number;
 };
 
-/** An order as the model tracks it. */
+/** An order as the model tracks it. @example `model.orders.get('ord-00001')?.status` */
 export type ModelOrder = {
   readonly id: string;
   customerId: string;
@@ -100,7 +100,7 @@ const isLine = (v: Record<string, unknown>): boolean =>
   (v.quantity as number) <= 10_000 &&
   Number.isSafeInteger(v.unitPrice) &&
   (v.unitPrice as number) >= 0;
-const isValidId = (id: string): boolean => id.length > 0 && id.length <= 256 && !/[\s.*>]/.test(id);
+const isValidId = (id: string): boolean => id.length > 0 && id.length <= 128 && !/[\s.*>\p{Cc}]/u.test(id);
 
 const sameAddress = (a: ModelAddress | null, b: Record<string, unknown>): boolean =>
   a !== null && a.street === b.street && a.city === b.city && a.postalCode === b.postalCode && a.country === b.country;

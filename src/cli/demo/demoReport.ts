@@ -2,11 +2,12 @@ import type { AccountBalanceRow, OrderSummaryRow, StatusStats } from '../../../p
 import type { AggregateState } from '../../aggregate/aggregateActor.js';
 import type { Check } from './demoVerify.js';
 import type { OutcomeTally } from './outcomeTally.js';
-import { cents, count, fit, percent, row, seconds } from './textFormat.js';
+import { cents, count, fit, percent, plural, row, seconds } from './textFormat.js';
 
 /**
  * Everything the demo's closing summary shows. States are as `app.state` read them back, rows
- * as the projections hold them; `views` is undefined when the run had no projections.
+ * as the projections hold them. A featured aggregate is undefined when the workload was too small
+ * to create one; `views` when the run had no projections.
  *
  * @example
  * ```ts
@@ -18,16 +19,16 @@ export type DemoReport = {
   readonly elapsedMs: number;
   readonly tally: OutcomeTally;
   readonly head: number;
-  readonly account?: { readonly id: string; readonly state: AggregateState<{ owner: string; balance: number }> | undefined; readonly overdrawn: number };
-  readonly order?: { readonly id: string; readonly state: AggregateState<{ items: ReadonlyArray<{ quantity: number; unitPrice: number }> }> | undefined };
-  readonly customer?: { readonly id: string; readonly state: AggregateState<{ name: string; email: string }> | undefined };
-  readonly views?: {
+  readonly account: { readonly id: string; readonly state: AggregateState<{ owner: string; balance: number }> | undefined; readonly overdrawn: number } | undefined;
+  readonly order: { readonly id: string; readonly state: AggregateState<{ items: ReadonlyArray<{ quantity: number; unitPrice: number }> }> | undefined } | undefined;
+  readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string; email: string }> | undefined } | undefined;
+  readonly views: {
     readonly count: number;
     readonly catchUpMs: number;
     readonly order: OrderSummaryRow | undefined;
     readonly account: AccountBalanceRow | undefined;
     readonly analytics: readonly StatusStats[];
-  };
+  } | undefined;
   readonly checks: readonly Check[];
   /** Where the data stays, when it is kept. */
   readonly kept: string | undefined;
@@ -57,10 +58,10 @@ const total = (counts: ReadonlyMap<string, number>) => [...counts.values()].redu
 
 function group(lines: string[], label: string, counts: ReadonlyMap<string, number>, all: number, note: string, glosses: Readonly<Record<string, string>>) {
   const n = total(counts);
-  lines.push(`  ${row(label, count(n))}${percent(n, all).padStart(8)}   ${note}`);
+  lines.push(`  ${row(label, count(n), 20)}${percent(n, all).padStart(8)}   ${note}`);
   for (const [key, value] of sorted(counts)) {
     const gloss = glosses[key];
-    lines.push(fit(`    ${row(key, count(value), 16)}${gloss ? `   ${gloss}` : ''}`, WIDTH));
+    lines.push(fit(`    ${row(key, count(value))}${gloss ? `   ${gloss}` : ''}`, WIDTH));
   }
 }
 
@@ -70,19 +71,19 @@ function writeModel(lines: string[], r: DemoReport) {
   const line = (kind: string, id: string, text: string) => lines.push(fit(`  ${kind.padEnd(9)}${id.padEnd(11)}${text}`, WIDTH));
   if (r.account) {
     const s = r.account.state;
-    const refused = r.account.overdrawn > 0 ? `, ${r.account.overdrawn} overdraft(s) refused` : '';
-    line('Account', r.account.id, s ? `${String(s.value).padEnd(10)}balance ${cents(s.context.balance)} after ${s.version} events${refused}` : '(no state)');
+    const refused = r.account.overdrawn > 0 ? ` · ${plural(r.account.overdrawn, 'overdraft')} refused` : '';
+    line('Account', r.account.id, s ? `${String(s.value).padEnd(11)}${cents(s.context.balance)} · ${plural(s.version, 'event')}${refused}` : '(no state)');
   }
   if (r.order) {
     const s = r.order.state;
     const items = s?.context.items ?? [];
     const amount = items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
     const quantity = items.reduce((sum, i) => sum + i.quantity, 0);
-    line('Order', r.order.id, s ? `${String(s.value).padEnd(10)}${items.length} lines, ${quantity} items, ${cents(amount)}` : '(no state)');
+    line('Order', r.order.id, s ? `${String(s.value).padEnd(11)}${plural(items.length, 'line')}, ${plural(quantity, 'item')}, ${cents(amount)}` : '(no state)');
   }
   if (r.customer) {
     const s = r.customer.state;
-    line('Customer', r.customer.id, s ? `${s.context.name} <${s.context.email}>, ${s.version} events` : '(no state)');
+    line('Customer', r.customer.id, s ? `${String(s.value).padEnd(11)}${s.context.name} <${s.context.email}>` : '(no state)');
   }
 }
 
@@ -93,26 +94,27 @@ function readModels(lines: string[], r: DemoReport) {
   const indent = ' '.repeat(18);
   if (v.order) {
     const o = v.order;
-    lines.push(fit(`  ${'OrderSummary'.padEnd(16)}${o.orderId.padEnd(11)}${o.status} · ${o.itemCount} items · ${cents(o.total)} · ${o.productNames.join(', ')}`, WIDTH));
-    lines.push(fit(`${indent}customer copied in: ${o.customerName ?? '?'} <${o.customerEmail ?? '?'}>`, WIDTH));
+    lines.push(fit(`  ${'OrderSummary'.padEnd(16)}${o.orderId.padEnd(11)}${o.status} · ${plural(o.itemCount, 'item')} · ${cents(o.total)}`, WIDTH));
+    lines.push(fit(`${indent}by ${o.customerName ?? '?'} <${o.customerEmail ?? '?'}>`, WIDTH));
+    lines.push(`${indent}(name and email copied in from Customer events)`);
+    lines.push(fit(`${indent}products ${o.productNames.join(', ')}`, WIDTH));
   }
   if (v.account) {
     const a = v.account;
     lines.push(fit(`  ${'AccountBalance'.padEnd(16)}${a.accountId.padEnd(11)}${cents(a.balance)} · ${a.status} · owner ${a.owner}`, WIDTH));
   }
-  const stats = v.analytics.map((s) => `${s.status} ${count(s.count)} (${cents(s.revenue)})`);
-  if (stats.length > 0) {
-    lines.push(`  ${'Analytics'.padEnd(16)}${stats.slice(0, 2).join(' · ')}`);
-    if (stats.length > 2) lines.push(`${indent}${stats.slice(2).join(' · ')}`);
-  }
+  v.analytics.forEach((s, i) => {
+    lines.push(`${i === 0 ? `  ${'Analytics'.padEnd(16)}` : indent}${s.status.padEnd(10)}${count(s.count).padStart(7)} ${s.count === 1 ? 'order ' : 'orders'}${cents(s.revenue).padStart(14)}`);
+  });
 }
 
 function verification(lines: string[], r: DemoReport) {
   const failed = r.checks.filter((c) => c.problems.length > 0);
   lines.push('', failed.length === 0 ? 'Checked against an independent model of the domain:' : 'Checked against an independent model of the domain: DIFFERENCES');
-  for (const c of r.checks) lines.push(fit(`  ${c.problems.length === 0 ? '✓' : '✗'} ${c.what}${c.problems.length === 0 ? '' : ` (${count(c.problems.length)} differences)`}`, WIDTH));
-  for (const c of failed) for (const p of c.problems.slice(0, 3)) lines.push(fit(`      ${p}`, WIDTH));
-  lines.push(failed.length === 0 ? 'verified' : `NOT verified: ${failed.length} of ${r.checks.length} checks found differences`);
+  for (const c of r.checks) lines.push(fit(`  ${c.problems.length === 0 ? '✓' : '✗'} ${c.what}${c.problems.length === 0 ? '' : ` (${plural(c.problems.length, 'difference')})`}`, WIDTH));
+  // Differences are printed whole: they are rare, and the end of the line is the useful part.
+  for (const c of failed) for (const p of c.problems.slice(0, 3)) lines.push(`      ${p}`);
+  lines.push(failed.length === 0 ? 'verified: every count and state above matches the model' : `NOT verified: ${failed.length} of ${r.checks.length} checks found differences`);
 }
 
 /**
@@ -121,14 +123,14 @@ function verification(lines: string[], r: DemoReport) {
  *
  * @example
  * ```ts
- * process.stdout.write(formatSummary({ commands: 30_000, elapsedMs: 2310, tally, head, checks, kept: undefined }));
+ * process.stdout.write(formatSummary({ commands: 30_000, elapsedMs: 2310, tally, head, account, order, customer, views, checks, kept: undefined }));
  * ```
  */
 export function formatSummary(r: DemoReport): string {
   const t = r.tally;
   const lines: string[] = [''];
-  lines.push(`${row('Commands', count(r.commands), 20)} in ${seconds(r.elapsedMs)}  ·  ${count(r.commands / Math.max(r.elapsedMs / 1000, 1e-3))} commands/s`);
-  lines.push(`  ${row('accepted', count(t.accepted))}${percent(t.accepted, r.commands).padStart(8)}   ${count(t.events)} events in ${count(r.head)} commits`);
+  lines.push(`${row('Commands', count(r.commands), 22)} in ${seconds(r.elapsedMs)}  ·  ${count(r.commands / Math.max(r.elapsedMs / 1000, 1e-3))} commands/s`);
+  lines.push(`  ${row('accepted', count(t.accepted), 20)}${percent(t.accepted, r.commands).padStart(8)}   ${plural(t.events, 'event')} in ${plural(r.head, 'commit')}`);
   group(lines, 'rejected', t.rejected, r.commands, 'by an aggregate, with a reason:', REASONS);
   group(lines, 'invalid', t.invalid, r.commands, 'refused before reaching one:', INVALID);
   if (t.failed.size > 0) group(lines, 'failed', t.failed, r.commands, 'errors a correct run never has:', {});

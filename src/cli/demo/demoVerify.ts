@@ -13,7 +13,7 @@ import {
 import type { App } from '../../createApp.js';
 import type { Projections } from '../../projection/createProjections.js';
 import type { DemoModel, ModelOrder } from './demoModel.js';
-import { count } from './textFormat.js';
+import { count, plural } from './textFormat.js';
 
 /**
  * One verification: what was compared with the model, and every difference found.
@@ -76,8 +76,9 @@ export async function verifyWriteModel(app: App, model: DemoModel): Promise<Chec
   for (const c of model.customers.values()) {
     jobs.push(async () => {
       const s = await app.state('Customer', c.id);
-      const ctx = s?.context as { email?: string; phone?: string | null } | undefined;
+      const ctx = s?.context as { name?: string; email?: string; phone?: string | null } | undefined;
       d.expect(`Customer ${c.id} version`, c.version, s?.version);
+      d.expect(`Customer ${c.id} name`, c.name, ctx?.name);
       d.expect(`Customer ${c.id} email`, c.email, ctx?.email);
       d.expect(`Customer ${c.id} phone`, c.phone, ctx?.phone);
     });
@@ -95,7 +96,11 @@ export async function verifyWriteModel(app: App, model: DemoModel): Promise<Chec
       const s = await app.state('Order', o.id);
       d.expect(`Order ${o.id} version`, o.version, s?.version);
       d.expect(`Order ${o.id} state`, o.status, s?.value);
-      d.expect(`Order ${o.id} lines`, o.lines.length, (s?.context as { items?: unknown[] } | undefined)?.items?.length);
+      const items = (s?.context as { items?: ModelOrder['lines'] } | undefined)?.items ?? [];
+      const totals = orderTotals(o);
+      d.expect(`Order ${o.id} lines`, o.lines.length, items.length);
+      d.expect(`Order ${o.id} items`, totals.items, items.reduce((n, i) => n + i.quantity, 0));
+      d.expect(`Order ${o.id} total`, totals.total, items.reduce((n, i) => n + i.quantity * i.unitPrice, 0));
     });
   }
   const stride = Math.max(1, Math.ceil(jobs.length / WRITE_CHECK_LIMIT));
@@ -103,7 +108,7 @@ export async function verifyWriteModel(app: App, model: DemoModel): Promise<Chec
   for (let i = 0; i < picked.length; i += READ_CONCURRENCY) {
     await Promise.all(picked.slice(i, i + READ_CONCURRENCY).map((job) => job()));
   }
-  const what = picked.length === jobs.length ? `${count(jobs.length)} aggregates read back` : `${count(picked.length)} of ${count(jobs.length)} aggregates read back`;
+  const what = picked.length === jobs.length ? `${plural(jobs.length, 'aggregate')} read back` : `${count(picked.length)} of ${plural(jobs.length, 'aggregate')} read back`;
   return { what, problems: d.list };
 }
 
@@ -128,8 +133,9 @@ export async function verifyReadModels(projections: Projections, model: DemoMode
       const a = model.accounts.get(key);
       d.expect(`AccountBalance ${key} balance`, a?.balance, value.balance);
       d.expect(`AccountBalance ${key} status`, a?.status, value.status);
+      d.expect(`AccountBalance ${key} owner`, a?.owner, value.owner);
     }
-    checks.push({ what: `AccountBalance: ${count(rows.length)} accounts`, problems: d.list });
+    checks.push({ what: `AccountBalance: ${plural(rows.length, 'account')}`, problems: d.list });
   }
 
   {
@@ -145,8 +151,9 @@ export async function verifyReadModels(projections: Projections, model: DemoMode
       d.expect(`OrderSummary ${row.orderId} total`, totals?.total, row.total);
       d.expect(`OrderSummary ${row.orderId} customerName`, c?.name, row.customerName);
       d.expect(`OrderSummary ${row.orderId} customerEmail`, c?.email, row.customerEmail);
+      d.expect(`OrderSummary ${row.orderId} productNames`, o && [...new Set(o.lines.map((l) => l.name))].join(', '), row.productNames.join(', '));
     }
-    checks.push({ what: `OrderSummary: ${count(rows.length)} orders`, problems: d.list });
+    checks.push({ what: `OrderSummary: ${plural(rows.length, 'order')}`, problems: d.list });
   }
 
   {
@@ -164,7 +171,7 @@ export async function verifyReadModels(projections: Projections, model: DemoMode
       d.expect(`CustomerOrders ${key} orderCount`, p.orders, value.orderCount);
       d.expect(`CustomerOrders ${key} totalSpent`, p.spent, value.totalSpent);
     }
-    checks.push({ what: `CustomerOrders: ${count(rows.length)} customers`, problems: d.list });
+    checks.push({ what: `CustomerOrders: ${plural(rows.length, 'customer')}`, problems: d.list });
   }
 
   const byStatus = new Map<AnalyticsStatus, { count: number; revenue: number }>();

@@ -1,6 +1,6 @@
 import type { Command } from '../../commands/command.js';
 import { createDemoModel, type DemoModel, type ExpectedOutcome, type ModelLine } from './demoModel.js';
-import { createPrng, type Prng } from './prng.js';
+import { createPrng, type Prng } from '../../testing/prng.js';
 
 /**
  * A generated demo workload: the commands, in the order they are sent, what each should come
@@ -139,7 +139,7 @@ export function createDemoWorkload(options: DemoWorkloadOptions): DemoWorkload {
     const c = model.customers.get(id)!;
     const roll = rand.next();
     const email =
-      roll < 0.15 ? c.email.toUpperCase() : roll < 0.35 ? rand.pick(BAD_EMAILS) : c.email.replace(/(\.\d+)?@.*$/, `.${c.emailChanges + 1}@mail.example.net`);
+      roll < 0.15 ? c.email.toUpperCase() : roll < 0.35 ? rand.pick(BAD_EMAILS) : c.email.replace(/(\.\d+)?@.*$/, `.${c.emailChanges + 1}@example.net`);
     return command('Customer', id, 'ChangeUserEmail', { email });
   };
   const updateAddress = (): Command | undefined => {

@@ -1,5 +1,6 @@
 import type { Command, CommandResult } from '../../commands/command.js';
 import type { ExpectedOutcome } from './demoModel.js';
+import { plural } from './textFormat.js';
 
 /**
  * The counts of a demo run, each command's result compared with what the model expected.
@@ -33,14 +34,13 @@ export type OutcomeTally = {
 const MAX_EXAMPLES = 5;
 
 function describeExpected(e: ExpectedOutcome): string {
-  if (e.kind === 'accepted') return `accepted with ${e.events} event(s)`;
-  return e.kind === 'rejected' ? `rejected (${e.reason})` : `refused as ${e.code}`;
+  if (e.kind === 'accepted') return `accepted (${plural(e.events, 'event')})`;
+  return e.kind === 'rejected' ? e.reason : e.code;
 }
 
 function describeResult(r: CommandResult): string {
-  if (r.ok) return `accepted with ${r.events.length} event(s)`;
-  const reason = r.error.details?.reason;
-  return r.error.code === 'rejected' ? `rejected (${String(reason)})` : `${r.error.code}: ${r.error.message}`;
+  if (r.ok) return `accepted (${plural(r.events.length, 'event')})`;
+  return r.error.code === 'rejected' ? String(r.error.details?.reason) : `${r.error.code}: ${r.error.message}`;
 }
 
 function matches(e: ExpectedOutcome, r: CommandResult): boolean {

@@ -8,6 +8,9 @@ export const count = (n: number): string => integer.format(n);
 /** Amounts are integer cents. @example `cents(-5) // '-0.05'` */
 export const cents = (n: number): string => money.format(n / 100);
 
+/** A count and its noun, plural unless it is one. @example `plural(1, 'event') // '1 event'` */
+export const plural = (n: number, noun: string): string => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
+
 /** @example `seconds(2310) // '2.31 s'` */
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 

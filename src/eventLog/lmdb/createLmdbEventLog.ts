@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ClosedError, ConcurrencyError } from '../../errors.js';
+import { ClosedError, ConcurrencyError, InternalError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { decodeCommitRecord, encodeCommitRecord, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
 import type {
@@ -17,6 +17,7 @@ import type {
 } from '../eventLog.js';
 import { readAllFromBatches } from '../readAllFromBatches.js';
 import { validateAppend } from '../validateAppend.js';
+import { acquireWriterLock, type WriterLock } from './writerLock.js';
 
 /**
  * Options of {@link createLmdbEventLog}.
@@ -40,6 +41,9 @@ export type LmdbEventLogOptions = {
 };
 
 
+/** Heads kept in memory; past this, the least recently written are read back from LMDB. */
+const HEAD_CACHE_SIZE = 100_000;
+
 type AppendOutcome =
   | { kind: 'ok'; version: number; position: number; record: CommitRecord }
   | { kind: 'duplicate'; position: number; record: CommitRecord }
@@ -48,10 +52,11 @@ type AppendOutcome =
 /**
  * Opens the embedded event log: an LMDB environment on disk, no server needed.
  *
- * Each append is one LMDB write transaction callback: the command-id dedupe, the expected-version
- * check, the position and the writes happen together, so they are atomic even with several
- * processes on one directory. lmdb-js batches the callbacks of one event turn into a single
- * commit, which is what makes thousands of concurrent appends cheap.
+ * Each append is one LMDB write-transaction callback: the command-id dedupe, the expected-version
+ * check, the position and the writes happen together, atomically. lmdb-js batches the callbacks
+ * of one event turn into a single commit, which is what makes thousands of concurrent appends
+ * cheap. One process writes: the first append takes `writer.lock` in the directory (a lock left
+ * by a dead process is taken over); other processes may open the same directory to read.
  *
  * @example
  * ```ts
@@ -66,8 +71,6 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   mkdirSync(options.path, { recursive: true });
   const pollIntervalMs = options.pollIntervalMs ?? 100;
   const root: RootDatabase = open({ path: options.path, ...(options.mapSize ? { mapSize: options.mapSize } : {}) });
-  // [aggregate, id] -> current version
-  const heads: Database<number, [string, string]> = root.openDB({ name: 'heads', encoding: 'ordered-binary' });
   // position -> commit record bytes (the same msgpack as a JetStream message body)
   const commits: Database<Uint8Array, number> = root.openDB({ name: 'commits', encoding: 'binary' });
   // [aggregate, id, version after commit] -> position
@@ -87,23 +90,31 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     w();
   };
 
-  // The head position is read from the commits themselves once per write transaction, so it is
-  // right even when another process appended in between; within one batched transaction it is
-  // counted in memory, since the transaction holds the write lock. (A cursor step per append, or a
-  // head key rewritten per append, measured slower.)
   const lastPosition = (): number => {
     for (const key of commits.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
   };
-  let txnId = -1;
-  let txnPosition = 0;
-  const nextPosition = (): number => {
-    const current = root.getWriteTxnId();
-    if (current !== txnId) {
-      txnId = current;
-      txnPosition = lastPosition();
+
+  // This process is the only writer (see acquireWriterLock), so the next position and the heads
+  // can live in memory: fewer reads and one put less per append than keeping them in LMDB. Both
+  // are only touched inside write-transaction callbacks, which run one after another in append
+  // order, so they always match the transaction being built.
+  let lock: WriterLock | undefined;
+  let failed: Error | undefined;
+  let position = 0;
+  const heads = new Map<string, number>(); // least recently written first
+  const headOf = (key: string, aggregate: string, id: string): number => {
+    const known = heads.get(key);
+    if (known !== undefined) return known;
+    for (const k of streams.getKeys({ start: [aggregate, id, Number.MAX_SAFE_INTEGER], end: [aggregate, id, 0], reverse: true, limit: 1 })) {
+      return k[2];
     }
-    return ++txnPosition;
+    return 0;
+  };
+  const setHead = (key: string, version: number): void => {
+    heads.delete(key);
+    heads.set(key, version);
+    if (heads.size > HEAD_CACHE_SIZE) heads.delete(heads.keys().next().value!);
   };
 
   const readCommit = (position: number): Commit | undefined => {
@@ -118,10 +129,15 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     opts: AppendOptions,
   ): Promise<AppendResult> => {
     if (closed) throw new ClosedError('event log is closed');
+    if (failed) throw new InternalError(`the event log at ${options.path} failed to commit and must be reopened: ${failed.message}`);
     validateAppend(aggregate, id, events, opts);
+    if (lock === undefined) {
+      lock = acquireWriterLock(options.path);
+      position = lastPosition();
+    }
     const commandId = opts.commandId;
     const timestamp = opts.timestamp ?? Date.now();
-    const headKey: [string, string] = [aggregate, id];
+    const headKey = `${aggregate}\u0000${id}`;
     // The callback only reads until every check has passed, so a refused append writes nothing
     // (a callback that threw after writing would leave its writes in the shared batch).
     const work = root.transaction((): AppendOutcome => {
@@ -129,11 +145,10 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
       if (seen !== undefined) {
         return { kind: 'duplicate', position: seen, record: decodeCommitRecord(commits.get(seen)!) };
       }
-      const head = heads.get(headKey) ?? 0;
+      const head = headOf(headKey, aggregate, id);
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== head) {
         return { kind: 'conflict', actual: head };
       }
-      const position = nextPosition();
       const version = head + events.length;
       const record: CommitRecord = {
         aggregate,
@@ -145,16 +160,23 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
         timestamp,
         events: events as DomainEvent[],
       };
-      commits.putSync(position, encodeCommitRecord(record));
-      streams.putSync([aggregate, id, version], position);
-      heads.putSync(headKey, version);
-      commands.putSync(commandId, position);
-      return { kind: 'ok', version, position, record };
+      const bytes = encodeCommitRecord(record);
+      // Nothing may throw after the position is taken, or the log would skip one.
+      const at = ++position;
+      commits.putSync(at, bytes);
+      streams.putSync([aggregate, id, version], at);
+      commands.putSync(commandId, at);
+      setHead(headKey, version);
+      return { kind: 'ok', version, position: at, record };
     });
     pending.add(work);
     let outcome: AppendOutcome;
     try {
       outcome = await work;
+    } catch (err) {
+      // The in-memory heads and position ran ahead of a transaction that did not commit.
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw new InternalError(`appending ${aggregate}/${id} failed; the event log must be reopened: ${failed.message}`, { aggregate, id });
     } finally {
       pending.delete(work);
     }
@@ -237,6 +259,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
 
   return {
     engine: 'embedded',
+    exclusiveWriter: true,
     append,
     readStream,
     readAll: (o) => readAllFromBatches(readBatches, o),
@@ -249,6 +272,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
       notify();
       await Promise.allSettled([...pending]);
       await root.close();
+      lock?.release();
     },
   };
 }

@@ -1,7 +1,9 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { emit, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { Account } from '../../../actors/index.js';
 import { createAggregateRegistry } from '../../../src/aggregate/aggregateRegistry.js';
-import { ConfigError, createLmdbEventLog, createLogger, type CommandMessage } from '../../../src/index.js';
+import { ConfigError, createLmdbEventLog, createLogger, defineAggregate, type AggregateTypes, type CommandMessage, type CommandResult } from '../../../src/index.js';
 import { onCleanup, tempDir } from './support.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -52,6 +54,39 @@ describe('aggregate registry', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     for (const id of ids) expect(await registry.state(Account, id)).toMatchObject({ version: 11, context: { balance: 20 } });
     expect(registry.size).toBe(1);
+  });
+
+  it('runs different instances in parallel and one instance serially', async () => {
+    // An async event schema that holds each command of instance g-1 until the gate opens.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated: StandardSchemaV1<{ id: string }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: async (value) => {
+          if ((value as { id: string }).id === 'g-1') await gate;
+          return { value: value as { id: string } };
+        },
+      },
+    };
+    const commands = { Go: gated };
+    const events = { Went: gated };
+    const machine = setup({ types: {} as AggregateTypes<typeof commands, typeof events, object> }).createMachine({
+      on: { Go: { actions: emit(({ event }) => ({ type: 'Went', data: { id: event.id } })) } },
+    });
+    const Gated = defineAggregate({ name: 'Gated', machine, commands, events });
+    const registry = await openRegistry(100);
+    const go = (id: string): Promise<CommandResult> =>
+      registry.execute(Gated, { type: 'Go', aggregate: 'Gated', id, payload: { id }, commandId: `go-${id}-${++seq}` });
+    const order: string[] = [];
+    const first = go('g-1').then((r) => order.push(`g-1:${r.ok && r.version}`));
+    const second = go('g-1').then((r) => order.push(`g-1:${r.ok && r.version}`));
+    await go('g-2').then((r) => order.push(`g-2:${r.ok && r.version}`));
+    expect(order).toEqual(['g-2:1']);
+    open();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['g-2:1', 'g-1:1', 'g-1:2']);
   });
 
   it.each([

@@ -9,46 +9,46 @@ function envelope(commandId: string, version: number, position: number): EventEn
 describe('recent commits', () => {
   it('finds what was added, and forgets the oldest past the limit', () => {
     const recent = createRecentCommits(3);
-    for (let i = 1; i <= 5; i++) recent.add(`c-${i}`, { version: i, count: 1, position: i * 10 });
-    expect(recent.find('c-1')).toBeUndefined();
-    expect(recent.find('c-2')).toBeUndefined();
-    expect(recent.find('c-3')).toEqual({ version: 3, count: 1, position: 30 });
-    expect(recent.find('c-5')).toEqual({ version: 5, count: 1, position: 50 });
+    for (let i = 1; i <= 5; i++) recent.add(hashCommandId(`c-${i}`), i, 1, i * 10);
+    expect(recent.find(hashCommandId('c-1'))).toBeUndefined();
+    expect(recent.find(hashCommandId('c-2'))).toBeUndefined();
+    expect(recent.find(hashCommandId('c-3'))).toEqual({ version: 3, count: 1, position: 30 });
+    expect(recent.find(hashCommandId('c-5'))).toEqual({ version: 5, count: 1, position: 50 });
     expect(recent.entries().map((e) => e[1])).toEqual([3, 4, 5]);
   });
 
   it('grows past its initial capacity up to the limit', () => {
     const recent = createRecentCommits(100);
-    for (let i = 1; i <= 150; i++) recent.add(`c-${i}`, { version: i, count: 1, position: i });
+    for (let i = 1; i <= 150; i++) recent.add(hashCommandId(`c-${i}`), i, 1, i);
     expect(recent.entries()).toHaveLength(100);
-    expect(recent.find('c-50')).toBeUndefined();
-    expect(recent.find('c-51')?.version).toBe(51);
-    expect(recent.find('c-150')?.version).toBe(150);
+    expect(recent.find(hashCommandId('c-50'))).toBeUndefined();
+    expect(recent.find(hashCommandId('c-51'))?.version).toBe(51);
+    expect(recent.find(hashCommandId('c-150'))?.version).toBe(150);
   });
 
   it('groups envelopes into commits by position, keeping only the last ones', () => {
     const recent = createRecentCommits(2);
     recent.addEnvelopes([envelope('a', 1, 1), envelope('b', 2, 4), envelope('b', 3, 4), envelope('c', 4, 9), envelope('c', 5, 9), envelope('c', 6, 9)]);
-    expect(recent.find('a')).toBeUndefined();
-    expect(recent.find('b')).toEqual({ version: 3, count: 2, position: 4 });
-    expect(recent.find('c')).toEqual({ version: 6, count: 3, position: 9 });
+    expect(recent.find(hashCommandId('a'))).toBeUndefined();
+    expect(recent.find(hashCommandId('b'))).toEqual({ version: 3, count: 2, position: 4 });
+    expect(recent.find(hashCommandId('c'))).toEqual({ version: 6, count: 3, position: 9 });
   });
 
   it('round-trips through entries, and clears', () => {
     const recent = createRecentCommits(8);
-    recent.add('x', { version: 1, count: 1, position: 1 });
-    recent.add('y', { version: 3, count: 2, position: 2 });
+    recent.add(hashCommandId('x'), 1, 1, 1);
+    recent.add(hashCommandId('y'), 3, 2, 2);
     const copy = createRecentCommits(8);
     copy.addEntries(recent.entries());
-    expect(copy.find('y')).toEqual({ version: 3, count: 2, position: 2 });
+    expect(copy.find(hashCommandId('y'))).toEqual({ version: 3, count: 2, position: 2 });
     copy.clear();
-    expect(copy.find('y')).toBeUndefined();
+    expect(copy.find(hashCommandId('y'))).toBeUndefined();
   });
 
   it('keeps nothing with a limit of 0', () => {
     const recent = createRecentCommits(0);
-    recent.add('x', { version: 1, count: 1, position: 1 });
-    expect(recent.find('x')).toBeUndefined();
+    recent.add(hashCommandId('x'), 1, 1, 1);
+    expect(recent.find(hashCommandId('x'))).toBeUndefined();
   });
 
   it('hashes deterministically and spreads similar ids', () => {

@@ -1,0 +1,284 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Account } from '../../actors/index.js';
+import { decodeCommitRecord } from '../../src/eventLog/commitRecord.js';
+import { createApp, createCommandClient, createLogger, defineAggregate, type Command, type CommandResult, type NatsApp } from '../../src/index.js';
+import { runWindowed } from '../../src/testing/runWindowed.js';
+import { startNatsServer } from '../../test/support/natsServer.js';
+import type { Suite } from '../main.js';
+import { addLogStream, createRawPublisher, publishChained, readSubjectOrdered, type SubjectHeads } from '../support/jetStreamRaw.js';
+import { percentile, type Report } from '../support/report.js';
+import { createW1, type W1 } from '../support/w1.js';
+import { w1Commits, type W1Commit } from '../support/w1Commits.js';
+
+// Commands (or raw publishes) in flight, the same for the framework and the baseline.
+const WINDOW = 1000;
+// Cold loads with snapshots: one every this many events, so the tail after the snapshot is 0–3 commits.
+const SNAPSHOT_EVERY = 4;
+
+/** The Account aggregate with snapshots on: the same machine and schemas. */
+const AccountWithSnapshots = defineAggregate({
+  name: 'Account',
+  machine: Account.machine,
+  commands: Account.commands,
+  events: Account.events,
+  snapshotEvery: SNAPSHOT_EVERY,
+});
+
+// Warnings and errors still show; the info lines of every app start and stop would drown the table.
+const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+
+type Outcome = { accepted: number; rejected: number; otherErrors: string[] };
+
+function tally(outcome: Outcome, r: CommandResult): void {
+  if (r.ok) outcome.accepted++;
+  else if (r.error.code === 'rejected' && r.error.details?.reason === 'InsufficientFunds') outcome.rejected++;
+  else outcome.otherErrors.push(`${r.error.code}: ${r.error.message}`);
+}
+
+const connectClient = (url: string, name: string): Promise<NatsConnection> =>
+  connect({ servers: url, name, noAsyncTraces: true });
+
+/** Raw JetStream: the same commit bytes and headers, published straight to a stream of the same configuration. */
+async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream: string) {
+  const prefix = stream.toLowerCase();
+  const nc = await connectClient(url, `bench-raw-${prefix}`);
+  const jsm = await jetstreamManager(nc);
+  await addLogStream(jsm, stream, prefix);
+  const raw = createRawPublisher(nc);
+  const toRaw = (c: W1Commit) => ({ subject: `${prefix}.evt.Account.${c.id}`, bytes: c.bytes, commandId: c.commandId });
+  try {
+    const opens = commits.slice(0, w1.open.length).map(toRaw);
+    const ops = commits.slice(w1.open.length).map(toRaw);
+    const heads: SubjectHeads = new Map();
+    const opened = await publishChained(raw, opens.length, (i) => opens[i]!, WINDOW, heads);
+    const t0 = performance.now();
+    const { latencies, failures } = await publishChained(raw, ops.length, (i) => ops[i]!, WINDOW, heads);
+    const seconds = (performance.now() - t0) / 1000;
+    const stored = (await jsm.streams.info(stream)).state.messages;
+    const ok = opened.failures.length === 0 && failures.length === 0 && stored === commits.length;
+    if (!ok) console.error(`raw ${stream}: ${stored}/${commits.length} stored; ${[...opened.failures, ...failures].slice(0, 3).join('; ')}`);
+    await jsm.streams.delete(stream);
+    return { seconds, latencies, commits: ops.length, ok };
+  } finally {
+    raw.close();
+    await nc.drain();
+  }
+}
+
+/** Every account's balance and version read back from the write model, against the model. */
+async function mismatches(app: NatsApp, balances: ReadonlyMap<string, number>, versions: ReadonlyMap<string, number>): Promise<number> {
+  let wrong = 0;
+  await runWindowed([...balances], 200, async ([id, balance]) => {
+    const s = await app.state(Account, id);
+    if (s?.context.balance !== balance || s.version !== versions.get(id)) wrong++;
+  });
+  return wrong;
+}
+
+/**
+ * W1 on the JetStream engine. In-process: `app.send` on a node that hosts the actors. Remote: a
+ * client on its own connection (as a separate process would have) sends over the command service
+ * of a node hosting the actors; both run in this process, so the client's CPU is counted too.
+ */
+async function runFramework(url: string, w1: W1, stream: string, remote: boolean) {
+  const prefix = stream.toLowerCase();
+  const app = await createApp({ engine: 'nats', servers: url, stream, prefix, aggregates: [Account], serveCommands: remote, logger });
+  const clientNc = remote ? await connectClient(url, 'bench-client') : undefined;
+  const client = clientNc ? createCommandClient({ nc: clientNc, prefix, timeout: 30_000 }) : undefined;
+  const send = client ? (c: Command) => client.send(c) : (c: Command) => app.send(c);
+  try {
+    const opening: Outcome = { accepted: 0, rejected: 0, otherErrors: [] };
+    await runWindowed(w1.open, WINDOW, send, (r) => tally(opening, r));
+    const outcome: Outcome = { accepted: 0, rejected: 0, otherErrors: [] };
+    const t0 = performance.now();
+    const latencies = await runWindowed(w1.operations, WINDOW, send, (r) => tally(outcome, r));
+    const seconds = (performance.now() - t0) / 1000;
+    const wrong = await mismatches(app, w1.expected.balances, w1.expected.versions);
+    const errors = [...opening.otherErrors, ...outcome.otherErrors];
+    const ok =
+      wrong === 0 &&
+      errors.length === 0 &&
+      opening.accepted === w1.open.length &&
+      outcome.accepted === w1.expected.accepted &&
+      outcome.rejected === w1.expected.rejected;
+    if (!ok) console.error(`W1 on ${stream} differs from the model: ${wrong} account mismatches; errors: ${errors.slice(0, 3).join('; ')}`);
+    return { seconds, latencies, outcome, ok };
+  } finally {
+    await client?.close();
+    await clientNc?.drain();
+    await app.close();
+  }
+}
+
+type LoadResult = { latencies: number[]; wrong: number };
+
+/** Loads each sampled account cold (a fresh app: no live actor, no cached head), one at a time. */
+async function coldAppLoads(url: string, stream: string, withSnapshots: boolean, sample: readonly string[], expected: Map<string, { balance: number; version: number }>): Promise<LoadResult> {
+  const app = await createApp({
+    engine: 'nats',
+    servers: url,
+    stream,
+    prefix: stream.toLowerCase(),
+    aggregates: [withSnapshots ? AccountWithSnapshots : Account],
+    serveCommands: false,
+    logger,
+  });
+  const latencies: number[] = [];
+  let wrong = 0;
+  try {
+    for (const id of sample) {
+      const t0 = performance.now();
+      const s = await app.state(Account, id);
+      latencies.push(performance.now() - t0);
+      const want = expected.get(id)!;
+      if (s?.context.balance !== want.balance || s.version !== want.version) wrong++;
+    }
+  } finally {
+    await app.close();
+  }
+  return { latencies, wrong };
+}
+
+/** The same aggregates read by a plain ordered consumer filtered to each one's subject. */
+async function coldOrderedLoads(url: string, stream: string, sample: readonly string[], expected: Map<string, { balance: number; version: number }>): Promise<LoadResult> {
+  const nc = await connectClient(url, 'bench-ordered');
+  const js = jetstream(nc);
+  const latencies: number[] = [];
+  let wrong = 0;
+  try {
+    for (const id of sample) {
+      const t0 = performance.now();
+      const bodies = await readSubjectOrdered(js, stream, `${stream.toLowerCase()}.evt.Account.${id}`);
+      let balance = 0;
+      let version = 0;
+      for (const body of bodies) {
+        const record = decodeCommitRecord(body);
+        version = record.version;
+        for (const e of record.events) {
+          const amount = (e.data as { amount?: number }).amount ?? 0;
+          if (e.type === 'Deposited') balance += amount;
+          else if (e.type === 'Withdrawn') balance -= amount;
+        }
+      }
+      latencies.push(performance.now() - t0);
+      const want = expected.get(id)!;
+      if (balance !== want.balance || version !== want.version) wrong++;
+    }
+  } finally {
+    await nc.drain();
+  }
+  return { latencies, wrong };
+}
+
+/**
+ * Cold loads on the log W1 left behind (each account's events scattered through the whole
+ * stream). Snapshots are taken the way the framework takes them (a load with `snapshotEvery`
+ * saves one), then 0–3 more commits are appended to each sampled account, round-robin so that
+ * they are scattered too: the tail after a snapshot is what `snapshotEvery: 4` leaves in steady
+ * state. Then three passes over the same accounts: a fresh app without snapshots, a fresh app
+ * with them, and a plain ordered consumer.
+ */
+async function coldLoads(url: string, stream: string, w1: W1, sampleSize: number) {
+  const prefix = stream.toLowerCase();
+  const step = Math.max(1, Math.floor(w1.open.length / sampleSize));
+  const sample = Array.from({ length: Math.min(sampleSize, w1.open.length) }, (_, i) => `acc-${i * step}`);
+  const expected = new Map(sample.map((id) => [id, { balance: w1.expected.balances.get(id)!, version: w1.expected.versions.get(id)! }]));
+
+  const writer = await createApp({ engine: 'nats', servers: url, stream, prefix, aggregates: [AccountWithSnapshots], serveCommands: false, logger });
+  try {
+    for (const id of sample) await writer.state(Account, id);
+  } finally {
+    await writer.close(); // waits for the snapshot saves
+  }
+  const tails: Command[] = [];
+  for (let round = 1; round < SNAPSHOT_EVERY; round++) {
+    sample.forEach((id, i) => {
+      if (i % SNAPSHOT_EVERY < round) return;
+      tails.push({ type: 'Deposit', aggregate: 'Account', id, payload: { amount: round }, commandId: `tail-${round}-${id}` });
+      const e = expected.get(id)!;
+      e.balance += round;
+      e.version += 1;
+    });
+  }
+  const appender = await createApp({ engine: 'nats', servers: url, stream, prefix, aggregates: [Account], serveCommands: false, logger });
+  let tailErrors = 0;
+  try {
+    await runWindowed(tails, 100, (c) => appender.send(c), (r) => (tailErrors += r.ok ? 0 : 1));
+  } finally {
+    await appender.close();
+  }
+  const messages = await (async () => {
+    const nc = await connectClient(url, 'bench-info');
+    try {
+      return (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    } finally {
+      await nc.drain();
+    }
+  })();
+  const plain = await coldAppLoads(url, stream, false, sample, expected);
+  const snapshots = await coldAppLoads(url, stream, true, sample, expected);
+  const ordered = await coldOrderedLoads(url, stream, sample, expected);
+  const ok = tailErrors === 0 && plain.wrong + snapshots.wrong + ordered.wrong === 0;
+  if (!ok) console.error(`cold loads differ from the model: ${tailErrors} tail errors, ${plain.wrong}/${snapshots.wrong}/${ordered.wrong} wrong`);
+  return { plain, snapshots, ordered, ok, messages, sample: sample.length };
+}
+
+/**
+ * `npm run bench -- nats`: W1 on the JetStream engine, dispatched in-process and sent through the
+ * NATS command service, against raw JetStream publishes of the same commits with the same headers
+ * and window (run before and after, the faster counts); then cold loads per aggregate with and
+ * without snapshots beside a plain ordered consumer. Starts its own nats-server.
+ *
+ * @example
+ * ```sh
+ * npm run bench -- nats --json
+ * ```
+ */
+export const natsSuite: Suite = async (report: Report, { quick }) => {
+  const suite = 'nats';
+  const w1 = createW1(quick ? { accounts: 1000, operations: 10_000 } : {});
+  const commits = w1Commits(w1);
+  const server = await startNatsServer();
+  try {
+    const raw1 = await runRaw(server.url, w1, commits, 'RAW_1');
+    const local = await runFramework(server.url, w1, 'W1_LOCAL', false);
+    const remote = await runFramework(server.url, w1, 'W1_REMOTE', true);
+    const raw2 = await runRaw(server.url, w1, commits, 'RAW_2');
+    const cold = await coldLoads(server.url, 'W1_REMOTE', w1, quick ? 100 : 1000);
+
+    const raw = raw1.seconds <= raw2.seconds ? raw1 : raw2;
+    const rawOk = raw1.ok && raw2.ok;
+    const rawRate = raw.commits / raw.seconds;
+    const commands = w1.operations.length;
+    const lat = (l: ArrayLike<number>, p: number) => percentile(Array.from(l), p);
+
+    report.add({ suite, metric: 'raw JetStream publish commits/s (run 1)', value: raw1.commits / raw1.seconds, unit: 'commits/s', ok: raw1.ok });
+    report.add({ suite, metric: 'raw JetStream publish commits/s (run 2)', value: raw2.commits / raw2.seconds, unit: 'commits/s', ok: raw2.ok });
+    for (const [name, run] of [['in-process', local], ['remote', remote]] as const) {
+      report.add({ suite, metric: `W1 ${name} commands/s (${WINDOW} in flight)`, value: commands / run.seconds, unit: 'cmd/s', ok: run.ok });
+      report.add({
+        suite,
+        metric: `W1 ${name} accepted commits/s vs raw`,
+        value: run.outcome.accepted / run.seconds,
+        unit: 'commits/s',
+        baseline: rawRate,
+        ok: run.ok && rawOk,
+      });
+      report.add({ suite, metric: `W1 ${name} latency p50`, value: lat(run.latencies, 50), unit: 'ms', baseline: lat(raw.latencies, 50), ok: run.ok && rawOk });
+      report.add({ suite, metric: `W1 ${name} latency p99`, value: lat(run.latencies, 99), unit: 'ms', baseline: lat(raw.latencies, 99), ok: run.ok && rawOk });
+    }
+    report.add({ suite, metric: 'rejected InsufficientFunds', value: remote.outcome.rejected, unit: 'commands', ok: remote.ok && local.ok });
+    report.add({ suite, metric: `cold load: stream size (${cold.sample} accounts sampled)`, value: cold.messages, unit: 'messages', ok: cold.ok });
+    const orderedP50 = percentile(cold.ordered.latencies, 50);
+    const orderedP99 = percentile(cold.ordered.latencies, 99);
+    report.add({ suite, metric: 'cold load p50, ordered consumer (raw)', value: orderedP50, unit: 'ms', ok: cold.ok });
+    report.add({ suite, metric: 'cold load p99, ordered consumer (raw)', value: orderedP99, unit: 'ms', ok: cold.ok });
+    report.add({ suite, metric: 'cold load p50, no snapshots', value: percentile(cold.plain.latencies, 50), unit: 'ms', baseline: orderedP50, ok: cold.ok });
+    report.add({ suite, metric: 'cold load p99, no snapshots', value: percentile(cold.plain.latencies, 99), unit: 'ms', baseline: orderedP99, ok: cold.ok });
+    report.add({ suite, metric: `cold load p50, snapshotEvery ${SNAPSHOT_EVERY}`, value: percentile(cold.snapshots.latencies, 50), unit: 'ms', baseline: orderedP50, ok: cold.ok });
+    report.add({ suite, metric: `cold load p99, snapshotEvery ${SNAPSHOT_EVERY}`, value: percentile(cold.snapshots.latencies, 99), unit: 'ms', baseline: orderedP99, ok: cold.ok });
+  } finally {
+    await server.dispose();
+  }
+};

@@ -1,0 +1,2 @@
+import type { Suite } from '../main.js';
+export const projectionsSuite: Suite = async () => {};

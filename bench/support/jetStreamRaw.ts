@@ -1,0 +1,226 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { createInbox, MsgHdrsImpl, nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { runWindowed } from '../../src/testing/runWindowed.js';
+
+/**
+ * Creates a stream configured exactly as the JetStream event log configures its own (file
+ * storage, `allow_direct`, limits retention, a two-minute duplicate window, no limits), without
+ * going through the framework: the raw baselines write and read it.
+ *
+ * @example
+ * ```ts
+ * await addLogStream(jsm, 'RAW', 'raw'); // subjects raw.evt.>
+ * ```
+ */
+export async function addLogStream(jsm: JetStreamManager, name: string, prefix: string): Promise<void> {
+  await jsm.streams.add({
+    name,
+    subjects: [`${prefix}.evt.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: 1,
+    max_age: 0,
+    duplicate_window: nanos(120_000),
+    allow_direct: true,
+    max_msgs_per_subject: -1,
+    max_msgs: -1,
+    max_bytes: -1,
+    discard: DiscardPolicy.Old,
+  });
+}
+
+/** A PubAck, parsed by hand. */
+export type RawAck = { seq: number; duplicate: boolean; errCode: number; description: string };
+
+/**
+ * The fastest publish path NATS-NOTES measured: `nc.publish` with a reply subject under ONE
+ * wildcard inbox subscription, parsing the PubAck JSON here. No timers, no retries: a baseline,
+ * not a client (a lost ack would hang the run, which then fails loudly by its own timeout).
+ *
+ * @example
+ * ```ts
+ * const raw = createRawPublisher(nc);
+ * const ack = await raw.publish('raw.evt.Account.a-1', bytes, 'cmd-1', 0);
+ * raw.close();
+ * ```
+ */
+export function createRawPublisher(nc: NatsConnection) {
+  const inbox = `${createInbox()}.`;
+  const waiting = new Map<number, (ack: RawAck) => void>();
+  const decoder = new TextDecoder();
+  let next = 0;
+  const sub = nc.subscribe(`${inbox}*`, {
+    callback: (err: Error | null, msg: Msg) => {
+      if (err) return;
+      const id = Number(msg.subject.slice(inbox.length));
+      const resolve = waiting.get(id);
+      if (resolve === undefined) return;
+      waiting.delete(id);
+      const body = JSON.parse(decoder.decode(msg.data)) as { seq?: number; duplicate?: boolean; error?: { err_code?: number; description?: string } };
+      resolve({
+        seq: body.seq ?? 0,
+        duplicate: body.duplicate === true,
+        errCode: body.error?.err_code ?? 0,
+        description: body.error?.description ?? '',
+      });
+    },
+  });
+  return {
+    /** Publishes with both headers the log sets: the command id, and the subject's expected last sequence. */
+    publish(subject: string, data: Uint8Array, msgId: string, expectedLastSubjectSeq: number): Promise<RawAck> {
+      const id = ++next;
+      const h = new MsgHdrsImpl();
+      h.headers.set('Nats-Msg-Id', [msgId]);
+      h.headers.set('Nats-Expected-Last-Subject-Sequence', [String(expectedLastSubjectSeq)]);
+      return new Promise<RawAck>((resolve) => {
+        waiting.set(id, resolve);
+        nc.publish(subject, data, { reply: inbox + id, headers: h });
+      });
+    },
+    close(): void {
+      sub.unsubscribe();
+    },
+  };
+}
+
+/** A commit to publish raw: its subject, its stored bytes and its command id. */
+export type RawCommit = { readonly subject: string; readonly bytes: Uint8Array; readonly commandId: string };
+
+/** Per subject: the sequence of its last commit, and the publish queued last (while `busy`). */
+export type SubjectHeads = Map<string, { seq: number; tail: Promise<unknown> | undefined; busy: number }>;
+
+/**
+ * Publishes `count` commits (`commitAt(i)` builds the i-th, so a million need not sit in memory)
+ * with at most `window` in flight, each with the expected last subject sequence learnt from the
+ * previous ack of its subject, so commits of one subject wait for each other exactly as the log's
+ * appends do. Pass the same `heads` to later calls on the same stream. Returns the per-commit
+ * latencies (ms) and the acks that were errors or duplicates (none, in a correct run).
+ *
+ * @example
+ * ```ts
+ * const heads: SubjectHeads = new Map();
+ * await publishChained(raw, opens.length, (i) => opens[i]!, 1000, heads);
+ * const { latencies, failures } = await publishChained(raw, ops.length, (i) => ops[i]!, 1000, heads);
+ * ```
+ */
+export async function publishChained(
+  raw: ReturnType<typeof createRawPublisher>,
+  count: number,
+  commitAt: (i: number) => RawCommit,
+  window: number,
+  heads: SubjectHeads,
+): Promise<{ latencies: Float64Array; failures: string[] }> {
+  const failures: string[] = [];
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  const latencies = await runWindowed(indexes, window, async (i) => {
+    const c = commitAt(i);
+    let head = heads.get(c.subject);
+    if (head === undefined) heads.set(c.subject, (head = { seq: 0, tail: undefined, busy: 0 }));
+    const previous = head.busy > 0 ? head.tail : undefined;
+    const h = head;
+    h.busy += 1;
+    const mine = (async () => {
+      if (previous !== undefined) await previous;
+      const ack = await raw.publish(c.subject, c.bytes, c.commandId, h.seq);
+      if (ack.errCode !== 0 || ack.duplicate) failures.push(`${c.subject}: ${ack.errCode} ${ack.description}${ack.duplicate ? ' duplicate' : ''}`);
+      else h.seq = ack.seq;
+    })();
+    h.tail = mine;
+    try {
+      await mine;
+    } finally {
+      h.busy -= 1;
+      if (h.busy === 0) h.tail = undefined;
+    }
+  });
+  return { latencies, failures };
+}
+
+/**
+ * Reads every message of one subject with an ordered consumer filtered to it (deliver all), the
+ * way a plain JetStream user loads an aggregate: create the consumer, pull until nothing is
+ * pending, then delete it (the deletion is not waited for, as the log does not wait either).
+ *
+ * @example
+ * ```ts
+ * const bodies = await readSubjectOrdered(js, 'RAW', 'raw.evt.Account.a-1');
+ * ```
+ */
+export async function readSubjectOrdered(js: JetStreamClient, stream: string, subject: string): Promise<Uint8Array[]> {
+  const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+  const out: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const messages = await consumer.fetch({ max_messages: 1000, expires: 5000 });
+      let received = 0;
+      let done = false;
+      for await (const m of messages) {
+        received += 1;
+        out.push(m.data);
+        if (m.info.pending === 0) {
+          done = true;
+          break;
+        }
+      }
+      if (done || received === 0) return out;
+    }
+  } finally {
+    void consumer.delete().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads the whole stream with an ordered consumer and `consume({ callback, max_messages })`, the
+ * fastest read path NATS-NOTES measured, handing over batches of `batchSize` (and the last,
+ * partial one) to `onBatch`, synchronously. Resolves once `lastSeq` has been handed over.
+ *
+ * @example
+ * ```ts
+ * await consumeStream(js, 'RAW', 1_000_000, 1000, (batch) => applyRaw(batch));
+ * ```
+ */
+export async function consumeStream(
+  js: JetStreamClient,
+  stream: string,
+  lastSeq: number,
+  batchSize: number,
+  onBatch: (batch: Array<{ seq: number; data: Uint8Array }>) => void,
+): Promise<void> {
+  const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  let batch: Array<{ seq: number; data: Uint8Array }> = [];
+  let fail: (err: unknown) => void = () => {};
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const messages = await consumer.consume({
+    max_messages: batchSize,
+    callback: (m) => {
+      try {
+        batch.push({ seq: m.seq, data: m.data });
+        if (batch.length >= batchSize || m.seq >= lastSeq) {
+          const full = batch;
+          batch = [];
+          onBatch(full);
+        }
+        if (m.seq >= lastSeq) finish();
+      } catch (err) {
+        fail(err);
+      }
+    },
+  });
+  try {
+    await done;
+  } finally {
+    messages.stop();
+    void consumer.delete().catch(() => undefined);
+  }
+}

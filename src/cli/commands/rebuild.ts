@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { InternalError } from '../../errors.js';
+import { addReadOptions, connectViews, exampleProjection, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
+
+/**
+ * Progress bars on stderr, one per read node (one in all on the embedded engine), only when stderr
+ * is a terminal: piped output stays clean.
+ */
+function createBars(projection: string): { update(node: string, position: number, headPosition: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const multi = new cliProgress.MultiBar(
+    {
+      stream: process.stderr,
+      format: `  rebuilding ${projection} {node} {bar} {percentage}%  {value}/{total}`,
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+      autopadding: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  let stopped = false;
+  return {
+    update(node, position, headPosition) {
+      let bar = bars.get(node);
+      if (!bar) {
+        bar = multi.create(Math.max(1, headPosition), 0, { node });
+        bars.set(node, bar);
+      }
+      bar.setTotal(Math.max(1, headPosition, position));
+      bar.update(position, { node });
+    },
+    stop() {
+      if (!stopped) multi.stop();
+      stopped = true;
+    },
+  };
+}
+
+async function rebuild(name: string, flags: ReadFlags): Promise<void> {
+  const bars = createBars(name);
+  try {
+    if (readEngine(flags) === 'nats') {
+      const remote = await connectViews(flags);
+      try {
+        const outcomes = await remote.views.rebuild(name, { onProgress: (p) => bars.update(p.node, p.position, p.headPosition) });
+        bars.stop();
+        process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
+        const failed = outcomes.filter((o) => !o.ok);
+        if (failed.length > 0) {
+          throw new InternalError(`the rebuild failed on ${failed.map((o) => `${o.node} (${o.ok ? '' : o.error.message})`).join(', ')}`);
+        }
+      } finally {
+        await remote.close();
+      }
+      return;
+    }
+    const definition = exampleProjection(name);
+    const local = await openLocalViews({ dataDir: flags.dataDir!, logger: stderrLogger(flags.logLevel), run: true, projections: [definition] });
+    try {
+      const result = await local.projections.get(definition).rebuild({ onProgress: (p) => bars.update('', p.position, p.headPosition) });
+      bars.stop();
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } finally {
+      await local.close();
+    }
+  } finally {
+    bars.stop();
+  }
+}
+
+/**
+ * Registers `tributary rebuild <projection>`: replays the whole log into a fresh view and swaps it
+ * in atomically (reads never see a half-built view), with a progress bar on stderr when it is a
+ * terminal, then prints the result as JSON. On the embedded engine (`--data-dir`) this process
+ * does it (no other process may project those views meanwhile); on NATS every read node hosting
+ * the projection rebuilds its own views, one bar each, and the output lists each node's outcome.
+ *
+ * @example
+ * ```ts
+ * register(program); // tributary rebuild OrderSummary --data-dir ./data
+ * ```
+ */
+export function register(program: Command): void {
+  addReadOptions(program.command('rebuild'))
+    .description('replay the log into a fresh view of a projection and swap it in atomically')
+    .argument('<projection>', 'projection name, e.g. OrderSummary')
+    .action((name: string, flags: ReadFlags) => runVerb('rebuild', () => rebuild(name, flags)));
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { exampleProjections } from '../../../projections/index.js';
+import type { ProjectionStatus } from '../../projection/projection.js';
+import { viewsHolder } from '../../views/viewsLock.js';
+import { addReadOptions, connectViews, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
+
+type StatusFlags = ReadFlags & { json?: boolean };
+
+function table(statuses: readonly ProjectionStatus[], state: (s: ProjectionStatus) => string): string {
+  const rows = [
+    ['PROJECTION', 'STATE', 'POSITION', 'HEAD', 'LAG', 'SKIPPED'],
+    ...statuses.map((s) => [s.name, state(s), String(s.position), String(s.headPosition), String(s.lag), String(s.skipped)]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => `  ${r.map((cell, i) => (i === 0 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}`);
+  for (const s of statuses) {
+    if (s.error) lines.push(`  ${s.name}: ${s.error.message}`);
+    if (s.rebuild) lines.push(`  ${s.name}: rebuilding, at position ${s.rebuild.position} of ${s.rebuild.headPosition}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function status(flags: StatusFlags): Promise<number> {
+  const out = (text: string) => process.stdout.write(text);
+  if (readEngine(flags) === 'nats') {
+    const remote = await connectViews(flags);
+    try {
+      const nodes = await remote.views.statuses();
+      if (flags.json) out(`${JSON.stringify(nodes, null, 2)}\n`);
+      else if (nodes.length === 0) process.stderr.write(`no read node answered on ${flags.prefix}.views.status\n`);
+      else for (const node of nodes) out(`read node ${node.node}\n${table(node.projections, (s) => s.state)}`);
+      return nodes.length === 0 ? 1 : 0;
+    } finally {
+      await remote.close();
+    }
+  }
+  // Read-only: the positions are the views' checkpoints, whoever projects them.
+  const viewsDir = path.join(flags.dataDir!, 'views');
+  const holder = viewsHolder(viewsDir);
+  const local = await openLocalViews({ dataDir: flags.dataDir!, logger: stderrLogger(flags.logLevel), run: false, projections: exampleProjections });
+  try {
+    const statuses = await local.projections.statuses();
+    if (flags.json) {
+      out(`${JSON.stringify({ views: viewsDir, projectedBy: holder ?? null, projections: statuses }, null, 2)}\n`);
+    } else {
+      out(`views ${viewsDir}: ${holder ? `projected by process ${holder.pid} on ${holder.host}` : 'no process projects them now (positions as of the last run)'}\n`);
+      out(table(statuses, () => (holder ? 'unknown' : 'stopped')));
+    }
+    return 0;
+  } finally {
+    await local.close();
+  }
+}
+
+/**
+ * Registers `tributary status`: each projection's position, the log's head, the lag, the state and
+ * the skipped events, as a table (or `--json`). On the embedded engine (`--data-dir`) it reads
+ * the views' checkpoints without projecting; on NATS every read node answers for its own
+ * projections (exit code 1 when none does).
+ *
+ * @example
+ * ```ts
+ * register(program); // tributary status --data-dir ./data
+ * ```
+ */
+export function register(program: Command): void {
+  addReadOptions(program.command('status'))
+    .description('show the projections: position, head, lag, state')
+    .option('--json', 'print JSON')
+    .action((flags: StatusFlags) => runVerb('status', () => status(flags)));
+}

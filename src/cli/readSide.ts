@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { pino } from 'pino';
+import { exampleProjections } from '../../projections/index.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import type { EventLog } from '../eventLog/eventLog.js';
+import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
+import { connectNats } from '../eventLog/nats/connectNats.js';
+import type { Logger } from '../logging/logger.js';
+import { createProjections, type Projections } from '../projection/createProjections.js';
+import type { ProjectionDefinition } from '../projection/defineProjection.js';
+import { createViewClient, type ViewClient } from '../views/viewClient.js';
+import { lockViews, viewsHolder, type ViewsLock } from '../views/viewsLock.js';
+import { addNatsOptions, parseCount, toNatsConnectOptions, type NatsFlags } from './natsOptions.js';
+
+/**
+ * The flags every read verb (`query`, `watch`, `rebuild`, `status`) takes, as commander parses them.
+ *
+ * @example
+ * ```ts
+ * const flags: ReadFlags = { dataDir: './data', prefix: 'tributary', timeout: 5000 };
+ * ```
+ */
+export type ReadFlags = NatsFlags & {
+  dataDir?: string;
+  engine?: 'embedded' | 'nats';
+  timeout: number;
+  logLevel?: string;
+};
+
+/**
+ * Adds the read verbs' flags: where the views are (`--data-dir` for the embedded engine; the NATS
+ * connection flags for read nodes), `--engine`, `--timeout` and `--log-level`.
+ *
+ * @example
+ * ```ts
+ * addReadOptions(program.command('status')).action(async (flags: ReadFlags) => { ... });
+ * ```
+ */
+export function addReadOptions(command: Command): Command {
+  return addNatsOptions(command)
+    .option('--data-dir <dir>', 'embedded engine: the data directory (log in <dir>/log, views in <dir>/views)')
+    .addOption(
+      new Option('--engine <engine>', 'where the views are (default: nats when --servers or NATS_URL is set, else embedded)').choices([
+        'embedded',
+        'nats',
+      ]),
+    )
+    .option('--timeout <ms>', 'how long to wait for a read node or a position', parseCount, 5000)
+    .option('--log-level <level>', 'pino log level, on stderr (env LOG_LEVEL)');
+}
+
+/**
+ * The engine a read verb uses: `--engine`, else NATS when `--servers` or `NATS_URL` is set, else
+ * embedded. Throws `ConfigError` when the embedded engine has no `--data-dir`.
+ *
+ * @example
+ * ```ts
+ * if (readEngine(flags) === 'nats') ...
+ * ```
+ */
+export function readEngine(flags: ReadFlags, env: Readonly<Record<string, string | undefined>> = process.env): 'embedded' | 'nats' {
+  const engine = flags.engine ?? (flags.servers !== undefined || env.NATS_URL ? 'nats' : 'embedded');
+  if (engine === 'embedded' && flags.dataDir === undefined) {
+    throw new ConfigError('give --data-dir (the embedded engine\'s data directory), or --servers / NATS_URL to ask the read nodes over NATS');
+  }
+  return engine;
+}
+
+/**
+ * A logger for the CLI's verbs that print data: on stderr, so that stdout stays parseable.
+ * Default level `warn`.
+ *
+ * @example
+ * ```ts
+ * const logger = stderrLogger(flags.logLevel);
+ * ```
+ */
+export function stderrLogger(level: string | undefined): Logger {
+  return pino({ name: 'tributary', level: level ?? process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+}
+
+/**
+ * The example projection named `name`; `NotFoundError` listing the known ones otherwise.
+ *
+ * @example
+ * ```ts
+ * const definition = exampleProjection('AccountBalance');
+ * ```
+ */
+export function exampleProjection(name: string): ProjectionDefinition {
+  const found = exampleProjections.find((p) => p.name === name);
+  if (!found) {
+    throw new NotFoundError(`no projection named ${JSON.stringify(name)}; the projections are ${exampleProjections.map((p) => p.name).join(', ')}`, {
+      projection: name,
+    });
+  }
+  return found;
+}
+
+/**
+ * Views of the embedded engine opened by the CLI: run (this process projects them, holding the
+ * views lock) or only read (another process projects them, or nobody does).
+ *
+ * @example
+ * ```ts
+ * const local = await openLocalViews({ dataDir, logger, run: true, projections: [AccountBalance] });
+ * await local.close();
+ * ```
+ */
+export type LocalViews = {
+  readonly log: EventLog;
+  readonly projections: Projections;
+  readonly viewsDir: string;
+  /** Whether this process runs the projections (and holds the lock). */
+  readonly running: boolean;
+  close(): Promise<void>;
+};
+
+/**
+ * Opens `<dataDir>/log` and `<dataDir>/views`. With `run`, claims the views (`ConfigError` when a
+ * live process holds them) and starts the projections, each from its checkpoint.
+ *
+ * @example
+ * ```ts
+ * const local = await openLocalViews({ dataDir: './data', logger, run: false, projections: exampleProjections });
+ * console.log(await local.projections.statuses());
+ * ```
+ */
+export async function openLocalViews(options: {
+  dataDir: string;
+  logger: Logger;
+  run: boolean;
+  projections: readonly ProjectionDefinition[];
+}): Promise<LocalViews> {
+  const logDir = path.join(options.dataDir, 'log');
+  if (!fs.existsSync(path.join(logDir, 'data.mdb'))) {
+    throw new ConfigError(`there is no event log in ${logDir}: --data-dir is the directory an embedded app keeps its data in`, { dataDir: options.dataDir });
+  }
+  const viewsDir = path.join(options.dataDir, 'views');
+  const lock: ViewsLock | undefined = options.run ? lockViews(viewsDir) : undefined;
+  let log: EventLog | undefined;
+  try {
+    log = await createLmdbEventLog({ path: logDir, logger: options.logger });
+    const projections = await createProjections({ log, path: viewsDir, projections: options.projections, logger: options.logger });
+    if (options.run) projections.start();
+    const opened = log;
+    return {
+      log,
+      projections,
+      viewsDir,
+      running: options.run,
+      async close() {
+        await projections.close();
+        await opened.close();
+        lock?.release();
+      },
+    };
+  } catch (err) {
+    await log?.close();
+    lock?.release();
+    throw err;
+  }
+}
+
+/**
+ * Like {@link openLocalViews} with `run`, but when another live process projects these views,
+ * opens them read-only instead of failing.
+ *
+ * @example
+ * ```ts
+ * const local = await openLocalViewsIfFree({ dataDir, logger, projections: [AccountBalance] });
+ * ```
+ */
+export async function openLocalViewsIfFree(options: { dataDir: string; logger: Logger; projections: readonly ProjectionDefinition[] }): Promise<LocalViews> {
+  const holder = viewsHolder(path.join(options.dataDir, 'views'));
+  return openLocalViews({ ...options, run: holder === undefined });
+}
+
+/**
+ * A connection to NATS and a view client on it, for the read verbs on the NATS engine.
+ *
+ * @example
+ * ```ts
+ * const remote = await connectViews(flags);
+ * console.log(await remote.views.statuses());
+ * await remote.close();
+ * ```
+ */
+export async function connectViews(flags: ReadFlags, reconnect = false): Promise<{ views: ViewClient; close(): Promise<void> }> {
+  const nc = await connectNats({ ...toNatsConnectOptions(flags), ...(reconnect ? {} : { maxReconnectAttempts: 0 }) });
+  return {
+    views: createViewClient({ nc, prefix: flags.prefix, timeout: flags.timeout }),
+    close: () => nc.drain().catch(() => undefined),
+  };
+}
+
+/**
+ * Runs a read verb's action: its errors are printed on stderr as `tributary <verb>: <message>`
+ * and set the exit code (1 by default).
+ *
+ * @example
+ * ```ts
+ * .action((flags) => runVerb('status', () => status(flags)));
+ * ```
+ */
+export async function runVerb(verb: string, action: () => Promise<number | void>, failureCode = 1): Promise<void> {
+  try {
+    const code = await action();
+    if (code !== undefined) process.exitCode = code;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tributary ${verb}: ${message}\n`);
+    process.exitCode = failureCode;
+  }
+}

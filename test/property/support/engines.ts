@@ -1,0 +1,106 @@
+/**
+ * Where a history runs: a temp directory (the LMDB log for the embedded engine, and the views
+ * for both) plus, on the NATS engine, one JetStream stream pair with its own subject prefix on the
+ * run's shared nats-server, over ONE connection per test file. Opening a store is the per-history
+ * cost, so everything in a history (app restarts, projections, rebuilds, re-runs) reuses it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Account, Customer, Order } from '../../../actors/index.js';
+import { exampleProjections } from '../../../projections/index.js';
+import {
+  createApp,
+  createProjections,
+  defineAggregate,
+  type AnyAggregateDefinition,
+  type App,
+  type EventLog,
+  type NatsApp,
+  type Projections,
+} from '../../../src/index.js';
+import { sharedNatsUrl, uniqueName } from '../../support/sharedNats.js';
+import type { ReadConfig, WriteConfig } from '../arbitraries.js';
+
+export type EngineName = 'embedded' | 'nats';
+export const ENGINES: readonly EngineName[] = ['embedded', 'nats'];
+
+/** One history's storage. */
+export type Store = {
+  readonly engine: EngineName;
+  readonly dir: string;
+  readonly stream?: string;
+  readonly prefix?: string;
+  dispose(): Promise<void>;
+};
+
+let connection: Promise<NatsConnection> | undefined;
+
+/** The test file's NATS connection, opened on first use. */
+function natsConnection(): Promise<NatsConnection> {
+  connection ??= connect({ servers: sharedNatsUrl(), noAsyncTraces: true });
+  return connection;
+}
+
+/** Closes the test file's NATS connection (call in afterAll). */
+export async function closeNats(): Promise<void> {
+  const nc = await connection;
+  connection = undefined;
+  await nc?.close();
+}
+
+export async function createStore(engine: EngineName): Promise<Store> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-prop-'));
+  if (engine === 'embedded') {
+    return { engine, dir, dispose: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  const nc = await natsConnection();
+  const stream = uniqueName('PROP');
+  const prefix = stream.toLowerCase();
+  return {
+    engine,
+    dir,
+    stream,
+    prefix,
+    async dispose() {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const jsm = await jetstreamManager(nc);
+      for (const name of [stream, `${stream}_SNAPSHOTS`]) await jsm.streams.delete(name).catch(() => false);
+    },
+  };
+}
+
+const base: readonly AnyAggregateDefinition[] = [Account, Order, Customer];
+
+/** The example aggregates, with the given snapshot intervals. */
+export function aggregates(snapshotEvery: WriteConfig['snapshotEvery'] = {}): AnyAggregateDefinition[] {
+  return base.map((d) => {
+    const every = snapshotEvery[d.name as keyof WriteConfig['snapshotEvery']];
+    return every === undefined ? d : defineAggregate({ name: d.name, machine: d.machine, commands: d.commands, events: d.events, snapshotEvery: every });
+  });
+}
+
+/** Opens the app on the store (embedded: `<dir>/app`; NATS: the store's stream, memory storage). */
+export async function openApp(store: Store, config: Partial<WriteConfig> = {}): Promise<App | NatsApp> {
+  const common = { aggregates: aggregates(config.snapshotEvery), maxActors: config.maxActors };
+  if (store.engine === 'embedded') return createApp({ engine: 'embedded', dataDir: path.join(store.dir, 'app'), ...common });
+  return createApp({ engine: 'nats', nc: await natsConnection(), stream: store.stream, prefix: store.prefix, storage: 'memory', ...common });
+}
+
+export const isNatsApp = (app: App | NatsApp): app is NatsApp => 'remote' in app;
+
+let views = 0;
+
+/** Opens the example projections over `log`, in `<dir>/<name>` (a fresh directory unless `name` is reused). */
+export function openProjections(store: Store, log: EventLog, config: Partial<ReadConfig> & { name?: string } = {}): Promise<Projections> {
+  return createProjections({
+    log,
+    path: path.join(store.dir, config.name ?? `views-${++views}`),
+    projections: exampleProjections,
+    maxBatch: config.maxBatch,
+    maxDelay: config.maxDelay,
+    shareReads: config.shareReads,
+  });
+}
