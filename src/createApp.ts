@@ -151,9 +151,11 @@ export type App = {
 };
 
 /**
- * An app on the NATS engine: {@link App} plus the way to send commands over NATS. Its `close()`
- * first stops the command service (drain; commands already delivered finish and are answered),
- * then waits for its own remote sends, then closes the registry, the log and the connection.
+ * An app on the NATS engine: {@link App} plus the way to send commands and read views over NATS.
+ * Its `close()` first stops the command service (drain; commands already delivered finish and are
+ * answered), then waits for its own remote sends, closes the registry, stops the view service,
+ * closes the projections (their batch in flight commits and is published), then the log and the
+ * connection.
  *
  * @example
  * ```ts

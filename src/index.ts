@@ -18,7 +18,7 @@ export type { AggregateState } from './aggregate/aggregateActor.js';
 export type { SchemaIssue } from './aggregate/validateSchema.js';
 export { createApp, type App, type AppOptions, type CommonAppOptions, type EmbeddedAppOptions } from './createApp.js';
 export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './testing/given.js';
-export type { NatsApp, NatsAppOptions } from './createApp.js';
+export type { AppProjectionOptions, NatsApp, NatsAppOptions } from './createApp.js';
 export { createCommandService, DEFAULT_MAX_COMMAND_BYTES, type CommandService, type CommandServiceOptions } from './commands/commandService.js';
 export { createCommandClient, DEFAULT_COMMAND_TIMEOUT, type CommandClient, type CommandClientOptions, type SendOptions } from './commands/commandClient.js';
 export { commandSubject, DEFAULT_COMMAND_PREFIX, DEFAULT_COMMAND_QUEUE } from './commands/commandSubjects.js';
@@ -49,3 +49,17 @@ export type {
   WaitOptions,
 } from './projection/projection.js';
 export { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
+export {
+  createViewClient,
+  DEFAULT_VIEW_TIMEOUT,
+  type NodeRebuildOutcome,
+  type NodeRebuildProgress,
+  type ViewClient,
+  type ViewClientOptions,
+  type WatchOptions,
+} from './views/viewClient.js';
+export { createViewPublisher, type ViewPublisherOptions } from './views/viewPublisher.js';
+export { createViewService, type ViewService, type ViewServiceOptions } from './views/viewService.js';
+export { DEFAULT_VIEWS_QUEUE, decodeViewKey, encodeViewKey, viewChangeSubject, viewRequestSubjects } from './views/viewSubjects.js';
+export type { ReadNodeStatus, RebuildMessage, ViewQuery, ViewQueryChunk } from './views/viewWire.js';
+export { lockViews, viewsHolder, type ViewsLock } from './views/viewsLock.js';

@@ -177,13 +177,14 @@ export async function readSubjectOrdered(js: JetStreamClient, stream: string, su
 }
 
 /**
- * Reads the whole stream with an ordered consumer and `consume({ callback, max_messages })`, the
- * fastest read path NATS-NOTES measured, handing over batches of `batchSize` (and the last,
- * partial one) to `onBatch`, synchronously. Resolves once `lastSeq` has been handed over.
+ * Reads the whole stream with an ordered consumer, `consume({ max_messages })` and its async
+ * iterator (the iterator pulls more only as it is drained, so a slow `onBatch` holds the read
+ * back), handing over batches of `batchSize` (and the last, partial one) to `onBatch`, awaited.
+ * Resolves once `lastSeq` has been handed over.
  *
  * @example
  * ```ts
- * await consumeStream(js, 'RAW', 1_000_000, 1000, (batch) => applyRaw(batch));
+ * await consumeStream(js, 'RAW', 1_000_000, 1000, (batch) => projector.apply(batch));
  * ```
  */
 export async function consumeStream(
@@ -191,34 +192,21 @@ export async function consumeStream(
   stream: string,
   lastSeq: number,
   batchSize: number,
-  onBatch: (batch: Array<{ seq: number; data: Uint8Array }>) => void,
+  onBatch: (batch: Array<{ position: number; bytes: Uint8Array }>) => Promise<void>,
 ): Promise<void> {
   const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  let batch: Array<{ seq: number; data: Uint8Array }> = [];
-  let fail: (err: unknown) => void = () => {};
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  const messages = await consumer.consume({
-    max_messages: batchSize,
-    callback: (m) => {
-      try {
-        batch.push({ seq: m.seq, data: m.data });
-        if (batch.length >= batchSize || m.seq >= lastSeq) {
-          const full = batch;
-          batch = [];
-          onBatch(full);
-        }
-        if (m.seq >= lastSeq) finish();
-      } catch (err) {
-        fail(err);
-      }
-    },
-  });
+  const messages = await consumer.consume({ max_messages: batchSize });
+  let batch: Array<{ position: number; bytes: Uint8Array }> = [];
   try {
-    await done;
+    for await (const m of messages) {
+      batch.push({ position: m.seq, bytes: m.data });
+      if (batch.length >= batchSize || m.seq >= lastSeq) {
+        const full = batch;
+        batch = [];
+        await onBatch(full);
+      }
+      if (m.seq >= lastSeq) return;
+    }
   } finally {
     messages.stop();
     void consumer.delete().catch(() => undefined);

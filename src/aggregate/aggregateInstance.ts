@@ -57,8 +57,9 @@ export type AggregateInstance = {
   /** The current XState snapshot (value, context). */
   readonly snapshot: AnyMachineSnapshot;
   /**
-   * Runs a command against the current state without changing it: checks `can()`, sends it,
-   * collects what it emitted, and validates the events. Synchronous unless an event schema is async.
+   * Runs a command against the current state without changing it: sends it (a command no
+   * transition takes is rejected as not accepted, as `can()` would), collects what it emitted,
+   * and validates the events. Synchronous unless an event schema is async.
    */
   decide(command: CommandMessage): Decision | Promise<Decision>;
   /**
@@ -76,8 +77,22 @@ function messageOf(err: unknown): string {
 
 // One scope per machine, shared by all its instances: transitions are synchronous and the action
 // buffer is drained right after each one, so sharing is safe and saves an actor per instance.
-type MachineRuntime = { readonly scope: AnyActorScope; readonly actions: ExecutableActionObject[]; readonly initial: AnyMachineSnapshot };
+type MachineRuntime = {
+  readonly scope: AnyActorScope;
+  readonly actions: ExecutableActionObject[];
+  readonly initial: AnyMachineSnapshot;
+  /** Whether `can()` must be asked before every command (see hasEventlessTransitions). */
+  readonly canFirst: boolean;
+};
 const runtimes = new WeakMap<AnyStateMachine, MachineRuntime>();
+
+// An eventless (`always`) transition whose guard reads the event could fire on a command no
+// transition takes, so that a machine with any of them cannot tell "not accepted" from the
+// transition alone.
+function hasEventlessTransitions(node: AnyStateMachine['root']): boolean {
+  if (node.always !== undefined && node.always.length > 0) return true;
+  return Object.values(node.states).some(hasEventlessTransitions);
+}
 
 function runtimeOf(machine: AnyStateMachine): MachineRuntime {
   let runtime = runtimes.get(machine);
@@ -101,7 +116,7 @@ function runtimeOf(machine: AnyStateMachine): MachineRuntime {
   // Snapshots are immutable, so every fresh instance can start from the same one.
   const initial = machine.getInitialSnapshot(scope);
   actions.length = 0;
-  runtime = { scope, actions, initial };
+  runtime = { scope, actions, initial, canFirst: hasEventlessTransitions(machine.root) };
   runtimes.set(machine, runtime);
   return runtime;
 }
@@ -125,7 +140,7 @@ export function createAggregateInstance(
 ): AggregateInstance {
   const aggregate = definition.name;
   const machine = definition.machine;
-  const { scope, actions, initial } = runtimeOf(machine);
+  const { scope, actions, initial, canFirst } = runtimeOf(machine);
   let snapshot: AnyMachineSnapshot = start === undefined ? initial : machine.restoreSnapshot(start.state as Snapshot<unknown>, scope);
   actions.length = 0;
   let version = start?.version ?? 0;
@@ -142,16 +157,23 @@ export function createAggregateInstance(
     error: { code: 'rejected', message, details: { reason, aggregate, id, command, state } },
   });
 
+  const notAccepted = (command: CommandMessage, before: AnyMachineSnapshot): Decision => {
+    const state = describeState(before.value);
+    return rejected('NotAccepted', `command ${command.type} is not accepted in state ${state}`, command.type, state);
+  };
+
   const decide = (command: CommandMessage): Decision | Promise<Decision> => {
     const before = snapshot;
+    if (before.status !== 'active') return notAccepted(command, before);
     let after: AnyMachineSnapshot;
     actions.length = 0;
     try {
-      if (before.status !== 'active' || !before.can(command)) {
-        const state = describeState(before.value);
-        return rejected('NotAccepted', `command ${command.type} is not accepted in state ${state}`, command.type, state);
-      }
+      if (canFirst && !before.can(command)) return notAccepted(command, before);
       after = machine.transition(before, command, scope);
+      // `can()` computes the transition too, so it is only asked when the transition alone cannot
+      // tell: XState hands back the same snapshot, with no actions, both for a command no
+      // transition takes and for a targeted self-transition without actions.
+      if (!canFirst && after === before && actions.length === 0 && !before.can(command)) return notAccepted(command, before);
     } catch (err) {
       actions.length = 0;
       const state = describeState(before.value);

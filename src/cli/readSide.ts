@@ -174,8 +174,15 @@ export async function openLocalViews(options: {
  * ```
  */
 export async function openLocalViewsIfFree(options: { dataDir: string; logger: Logger; projections: readonly ProjectionDefinition[] }): Promise<LocalViews> {
-  const holder = viewsHolder(path.join(options.dataDir, 'views'));
-  return openLocalViews({ ...options, run: holder === undefined });
+  if (viewsHolder(path.join(options.dataDir, 'views')) === undefined) {
+    try {
+      return await openLocalViews({ ...options, run: true });
+    } catch (err) {
+      // Another process claimed them in between.
+      if (!(err instanceof ConfigError && err.details?.pid !== undefined)) throw err;
+    }
+  }
+  return openLocalViews({ ...options, run: false });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { Observable } from 'rxjs';
 import { encode } from '../codec/msgpack.js';
-import { ClosedError, ConfigError, NotFoundError, TimeoutError, ValidationError, type ErrorShape } from '../errors.js';
+import { ClosedError, ConfigError, InternalError, NotFoundError, TimeoutError, ValidationError, type ErrorShape } from '../errors.js';
 import { assertSubjectPrefix } from '../commands/commandSubjects.js';
 import type { ProjectionDefinition } from '../projection/defineProjection.js';
 import type { ReadOptions, RebuildResult, ViewChange } from '../projection/projection.js';
@@ -16,7 +16,14 @@ import {
   type ViewQuery,
 } from './viewWire.js';
 
-/** How long a view client waits for a read node by default, in milliseconds. */
+/**
+ * How long a view client waits for a read node by default, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * createViewClient({ nc, timeout: 2 * DEFAULT_VIEW_TIMEOUT });
+ * ```
+ */
 export const DEFAULT_VIEW_TIMEOUT = 5000;
 
 /**
@@ -106,8 +113,8 @@ export type ViewClient = {
 
 type Exchange = {
   readonly done: Promise<void>;
+  /** Ends it now, successfully: the caller has what it needs, or no longer needs anything. */
   finish(): void;
-  fail(err: Error): void;
 };
 
 // How long status and rebuild requests keep listening for more read nodes after the last answer.
@@ -182,7 +189,7 @@ export function createViewClient(options: ViewClientOptions): ViewClient {
     } catch (err) {
       end(err as Error);
     }
-    return { done, finish: () => end(), fail: end };
+    return { done, finish: () => end() };
   };
 
   const reconnectListeners = new Set<() => void>();
@@ -216,7 +223,7 @@ export function createViewClient(options: ViewClientOptions): ViewClient {
       onMessage(msg) {
         const chunk = decodeViewQueryChunk(msg.data);
         if (!chunk.ok) throw errorFromShape(chunk.error);
-        if (chunk.chunk !== next++) throw new TimeoutError(`a chunk of the state of ${name} was lost; subscribe again`, { projection: name });
+        if (chunk.chunk !== next++) throw new InternalError(`a chunk of the state of ${name} was lost on the way; ask again`, { projection: name });
         position = chunk.position;
         entries.push(...chunk.entries);
         return chunk.last;

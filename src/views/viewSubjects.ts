@@ -1,6 +1,13 @@
 import { ValidationError } from '../errors.js';
 
-/** Queue group of the read nodes answering view queries, so that one node answers each query. */
+/**
+ * Queue group of the read nodes answering view queries, so that one node answers each query.
+ *
+ * @example
+ * ```ts
+ * await createViewService({ nc, prefix, projections, queue: DEFAULT_VIEWS_QUEUE, logger });
+ * ```
+ */
 export const DEFAULT_VIEWS_QUEUE = 'tributary-views';
 
 // Characters a key may keep as they are in a subject token: safe in NATS subjects and in shells

@@ -34,8 +34,10 @@ export type ViewQuery = {
 
 /**
  * One reply message of a query; a large state comes in several, `chunk` 0, 1, ... until `last`.
- * `position` is the checkpoint the entries are consistent with. A `key` query has one entry, with
- * `value: null` when the key is absent.
+ * `position` is the checkpoint C the entries are consistent with. A `key` query has one entry,
+ * with `value: null` when the key is absent. When the view has committed nothing at or after the
+ * query's `fromPosition`, there are no entries and `position` is `fromPosition - 1`: follow the
+ * live changes from `fromPosition` on.
  *
  * @example
  * ```ts

@@ -59,15 +59,15 @@ describe('createApp with projections', () => {
 
   it('takes over the lock of a process that is gone, refuses a live one', async () => {
     const dataDir = tempDir();
-    const lock = path.join(dataDir, 'views', 'projector.lock');
+    const lock = path.join(dataDir, 'views', 'writer.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
-    fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 12345 }));
+    fs.writeFileSync(lock, String(2 ** 22 + 12345));
     const app = await open(dataDir);
-    expect(JSON.parse(fs.readFileSync(lock, 'utf8'))).toEqual({ host: os.hostname(), pid: process.pid });
+    expect(fs.readFileSync(lock, 'utf8')).toBe(String(process.pid));
     await app.close();
     expect(fs.existsSync(lock)).toBe(false);
-    fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.ppid }));
-    await expect(open(dataDir)).rejects.toThrow(`being projected by process ${process.ppid}`);
+    fs.writeFileSync(lock, String(process.ppid));
+    await expect(open(dataDir)).rejects.toThrow(`the views in ${path.join(dataDir, 'views')} are being projected by process ${process.ppid}`);
   });
 
   it('without projections: none, and a clear error; projections on NATS need a dataDir', async () => {

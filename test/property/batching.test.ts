@@ -83,6 +83,7 @@ describe.each(ENGINES)('batching and delivery on the %s engine', (engine) => {
                 for (const [n, d] of config.deliveries.entries()) {
                   const what = `delivery #${n} ${JSON.stringify(d)}`;
                   runner.trace.push(what);
+                  const t0 = performance.now();
                   if (d.source === 'log') {
                     const projections = await openProjections(store, runner.app.log, d.read);
                     projections.start();
@@ -91,6 +92,7 @@ describe.each(ENGINES)('batching and delivery on the %s engine', (engine) => {
                     } finally {
                       await projections.close();
                     }
+                    if (process.env.PROFILE) console.log(engine, 'log', JSON.stringify(d), commits.length, (performance.now() - t0).toFixed(0));
                     continue;
                   }
                   const scheduler = d.pace === 'scheduled' ? s : undefined;
@@ -111,6 +113,7 @@ describe.each(ENGINES)('batching and delivery on the %s engine', (engine) => {
                   } finally {
                     await projections.close();
                   }
+                  if (process.env.PROFILE) console.log(engine, 'chunks', JSON.stringify(d), commits.length, (performance.now() - t0).toFixed(0));
                 }
               });
             } finally {

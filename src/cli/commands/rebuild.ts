@@ -12,7 +12,7 @@ function createBars(projection: string): { update(node: string, position: number
   const multi = new cliProgress.MultiBar(
     {
       stream: process.stderr,
-      format: `  rebuilding ${projection} {node} {bar} {percentage}%  {value}/{total}`,
+      format: `  rebuilding ${projection}{node}  {bar} {percentage}%  {value}/{total}`,
       barsize: 30,
       hideCursor: true,
       clearOnComplete: false,
@@ -26,11 +26,11 @@ function createBars(projection: string): { update(node: string, position: number
     update(node, position, headPosition) {
       let bar = bars.get(node);
       if (!bar) {
-        bar = multi.create(Math.max(1, headPosition), 0, { node });
+        bar = multi.create(Math.max(1, headPosition), 0, { node: node === '' ? '' : ` on ${node}` });
         bars.set(node, bar);
       }
       bar.setTotal(Math.max(1, headPosition, position));
-      bar.update(position, { node });
+      bar.update(position);
     },
     stop() {
       if (!stopped) multi.stop();

@@ -44,8 +44,8 @@ async function status(flags: StatusFlags): Promise<number> {
     if (flags.json) {
       out(`${JSON.stringify({ views: viewsDir, projectedBy: holder ?? null, projections: statuses }, null, 2)}\n`);
     } else {
-      out(`views ${viewsDir}: ${holder ? `projected by process ${holder.pid} on ${holder.host}` : 'no process projects them now (positions as of the last run)'}\n`);
-      out(table(statuses, () => (holder ? 'unknown' : 'stopped')));
+      out(`views ${viewsDir}: ${holder === undefined ? 'no process projects them now (positions as of the last run)' : `projected by process ${holder}`}\n`);
+      out(table(statuses, () => (holder === undefined ? 'stopped' : 'unknown')));
     }
     return 0;
   } finally {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 
@@ -18,15 +18,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+// The pid is written to a side file that is then linked into place, so the lock file never
+// exists without its pid: a reader can't mistake a half-made lock for a stale one.
 function tryCreate(file: string): boolean {
+  const side = `${file}.${process.pid}`;
+  writeFileSync(side, String(process.pid));
   try {
-    const fd = openSync(file, 'wx');
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
+    linkSync(side, file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    unlinkSync(side);
   }
 }
 

@@ -335,6 +335,7 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
     },
     async run(step: Step) {
       trace.push(`${label}${describeStep(step)}`);
+      stats.set(`step:${step.kind}`, (stats.get(`step:${step.kind}`) ?? 0) + 1);
       switch (step.kind) {
         case 'send':
           return group([step.cmd], step.remote);
@@ -346,6 +347,12 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
         case 'restart':
           return group(step.during, step.remote, async () => {
             for (let i = 0; i < step.ticks; i++) await tick();
+            if (projections) {
+              // Evidence for the report: how often the projections were still behind when closed.
+              const head = await app.log.headPosition();
+              const behind = (await projections.statuses()).some((st) => st.position < head);
+              if (behind) stats.set('restart:projections-behind', (stats.get('restart:projections-behind') ?? 0) + 1);
+            }
             const closeApp = () => app.close();
             if (step.order === 'projections-first') {
               await closeViews();
