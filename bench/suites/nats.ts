@@ -1,12 +1,17 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Account } from '../../actors/index.js';
 import { decodeCommitRecord } from '../../src/eventLog/commitRecord.js';
-import { createApp, createCommandClient, createLogger, defineAggregate, type Command, type CommandResult, type NatsApp } from '../../src/index.js';
+import { createApp, createCommandClient, defineAggregate, type Command, type CommandResult, type NatsApp } from '../../src/index.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
 import { startNatsServer } from '../../test/support/natsServer.js';
 import type { Suite } from '../main.js';
+import { benchLogger as logger } from '../support/benchLogger.js';
 import { addLogStream, createRawPublisher, publishChained, readSubjectOrdered, type SubjectHeads } from '../support/jetStreamRaw.js';
+import type { RemoteClientResult } from '../support/remoteClient.js';
 import { percentile, type Report } from '../support/report.js';
 import { createW1, type W1 } from '../support/w1.js';
 import { w1Commits, type W1Commit } from '../support/w1Commits.js';
@@ -24,9 +29,6 @@ const AccountWithSnapshots = defineAggregate({
   events: Account.events,
   snapshotEvery: SNAPSHOT_EVERY,
 });
-
-// Warnings and errors still show; the info lines of every app start and stop would drown the table.
-const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
 
 type Outcome = { accepted: number; rejected: number; otherErrors: string[] };
 
@@ -107,6 +109,36 @@ async function runFramework(url: string, w1: W1, stream: string, remote: boolean
   } finally {
     await client?.close();
     await clientNc?.drain();
+    await app.close();
+  }
+}
+
+/**
+ * W1 sent by a client in another process (`bench/support/remoteClient.ts`), as a real client
+ * would be, to a node of this process serving the command service.
+ */
+async function runRemoteProcess(url: string, w1: W1, stream: string) {
+  const prefix = stream.toLowerCase();
+  const app = await createApp({ engine: 'nats', servers: url, stream, prefix, aggregates: [Account], logger });
+  try {
+    const script = fileURLToPath(new URL('../support/remoteClient.ts', import.meta.url));
+    const args = [url, prefix, String(w1.open.length), String(w1.operations.length), String(WINDOW)];
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`the remote W1 client exited with ${code}`);
+    const r = JSON.parse(stdout) as RemoteClientResult;
+    const wrong = await mismatches(app, w1.expected.balances, w1.expected.versions);
+    const ok =
+      wrong === 0 &&
+      r.errors.length === 0 &&
+      r.opened === w1.open.length &&
+      r.accepted === w1.expected.accepted &&
+      r.rejected === w1.expected.rejected;
+    if (!ok) console.error(`W1 from another process differs from the model: ${wrong} account mismatches; errors: ${r.errors.slice(0, 3).join('; ')}`);
+    return { ...r, ok };
+  } finally {
     await app.close();
   }
 }
@@ -244,6 +276,7 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
     const raw1 = await runRaw(server.url, w1, commits, 'RAW_1');
     const local = await runFramework(server.url, w1, 'W1_LOCAL', false);
     const remote = await runFramework(server.url, w1, 'W1_REMOTE', true);
+    const separate = await runRemoteProcess(server.url, w1, 'W1_PROCESS');
     const raw2 = await runRaw(server.url, w1, commits, 'RAW_2');
     const cold = await coldLoads(server.url, 'W1_REMOTE', w1, quick ? 100 : 1000);
 
@@ -253,10 +286,11 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
     const commands = w1.operations.length;
     const lat = (l: ArrayLike<number>, p: number) => percentile(Array.from(l), p);
 
+    report.add({ suite, metric: 'in flight (framework and raw alike)', value: WINDOW, unit: 'commands', ok: true });
     report.add({ suite, metric: 'raw JetStream publish commits/s (run 1)', value: raw1.commits / raw1.seconds, unit: 'commits/s', ok: raw1.ok });
     report.add({ suite, metric: 'raw JetStream publish commits/s (run 2)', value: raw2.commits / raw2.seconds, unit: 'commits/s', ok: raw2.ok });
-    for (const [name, run] of [['in-process', local], ['remote', remote]] as const) {
-      report.add({ suite, metric: `W1 ${name} commands/s (${WINDOW} in flight)`, value: commands / run.seconds, unit: 'cmd/s', ok: run.ok });
+    for (const [name, run] of [['in-process', local], ['remote, client in this process,', remote]] as const) {
+      report.add({ suite, metric: `W1 ${name} commands/s`, value: commands / run.seconds, unit: 'cmd/s', ok: run.ok });
       report.add({
         suite,
         metric: `W1 ${name} accepted commits/s vs raw`,
@@ -268,6 +302,17 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
       report.add({ suite, metric: `W1 ${name} latency p50`, value: lat(run.latencies, 50), unit: 'ms', baseline: lat(raw.latencies, 50), ok: run.ok && rawOk });
       report.add({ suite, metric: `W1 ${name} latency p99`, value: lat(run.latencies, 99), unit: 'ms', baseline: lat(raw.latencies, 99), ok: run.ok && rawOk });
     }
+    report.add({ suite, metric: `W1 remote, client in another process, commands/s`, value: commands / separate.seconds, unit: 'cmd/s', ok: separate.ok });
+    report.add({
+      suite,
+      metric: 'W1 remote, client in another process, accepted commits/s vs raw',
+      value: separate.accepted / separate.seconds,
+      unit: 'commits/s',
+      baseline: rawRate,
+      ok: separate.ok && rawOk,
+    });
+    report.add({ suite, metric: 'W1 remote, client in another process, latency p50', value: separate.p50, unit: 'ms', baseline: lat(raw.latencies, 50), ok: separate.ok && rawOk });
+    report.add({ suite, metric: 'W1 remote, client in another process, latency p99', value: separate.p99, unit: 'ms', baseline: lat(raw.latencies, 99), ok: separate.ok && rawOk });
     report.add({ suite, metric: 'rejected InsufficientFunds', value: remote.outcome.rejected, unit: 'commands', ok: remote.ok && local.ok });
     report.add({ suite, metric: `cold load: stream size (${cold.sample} accounts sampled)`, value: cold.messages, unit: 'messages', ok: cold.ok });
     const orderedP50 = percentile(cold.ordered.latencies, 50);

@@ -10,6 +10,12 @@ const TYPES = ['AccountOpened', 'Deposited', 'Withdrawn'] as const;
  * A W1-like log of exactly `count` accepted Account events, one per commit, kept in typed arrays
  * (a million commits as objects would dominate the bench's memory), with the outcome a correct
  * projection must reach, computed here by plain arithmetic.
+ *
+ * @example
+ * ```ts
+ * const events: AccountEvents = createAccountEvents({ accounts: 100, count: 1000 });
+ * console.log(events.record(0).events[0]?.type, events.expected.total);
+ * ```
  */
 export type AccountEvents = {
   readonly count: number;

@@ -36,7 +36,14 @@ export async function addLogStream(jsm: JetStreamManager, name: string, prefix: 
   });
 }
 
-/** A PubAck, parsed by hand. */
+/**
+ * A PubAck, parsed by hand: `errCode` 0 and `duplicate` false for a new message.
+ *
+ * @example
+ * ```ts
+ * const ack: RawAck = { seq: 42, duplicate: false, errCode: 0, description: '' };
+ * ```
+ */
 export type RawAck = { seq: number; duplicate: boolean; errCode: number; description: string };
 
 /**
@@ -90,10 +97,24 @@ export function createRawPublisher(nc: NatsConnection) {
   };
 }
 
-/** A commit to publish raw: its subject, its stored bytes and its command id. */
+/**
+ * A commit to publish raw: its subject, its stored bytes and its command id.
+ *
+ * @example
+ * ```ts
+ * const commit: RawCommit = { subject: 'raw.evt.Account.acc-1', bytes: encodeCommitRecord(record), commandId: record.commandId };
+ * ```
+ */
 export type RawCommit = { readonly subject: string; readonly bytes: Uint8Array; readonly commandId: string };
 
-/** Per subject: the sequence of its last commit, and the publish queued last (while `busy`). */
+/**
+ * Per subject: the sequence of its last commit, and the publish queued last (while `busy`).
+ *
+ * @example
+ * ```ts
+ * const heads: SubjectHeads = new Map();
+ * ```
+ */
 export type SubjectHeads = Map<string, { seq: number; tail: Promise<unknown> | undefined; busy: number }>;
 
 /**

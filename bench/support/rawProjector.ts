@@ -1,7 +1,14 @@
 import { Decoder } from '@msgpack/msgpack';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
-/** A balance row of the same shape as the AccountBalance projection's. */
+/**
+ * A balance row of the same shape as the AccountBalance projection's.
+ *
+ * @example
+ * ```ts
+ * const row: RawBalanceRow = { accountId: 'acc-1', owner: 'o', balance: 0, status: 'open', openedAt: 0, updatedAt: 0, closedAt: null };
+ * ```
+ */
 export type RawBalanceRow = {
   accountId: string;
   owner: string;
@@ -12,7 +19,14 @@ export type RawBalanceRow = {
   closedAt: number | null;
 };
 
-/** The totals row: the same figures as the bench's Totals projection. */
+/**
+ * The totals row: the same figures as the bench's Totals projection.
+ *
+ * @example
+ * ```ts
+ * const totals: RawTotals = { accounts: 1, balance: 500, deposits: 1, withdrawals: 0 };
+ * ```
+ */
 export type RawTotals = { accounts: number; balance: number; deposits: number; withdrawals: number };
 
 type StoredCommit = {

@@ -1,7 +1,14 @@
 import { encodeCommitRecord } from '../../src/eventLog/commitRecord.js';
 import type { W1 } from './w1.js';
 
-/** One commit a correct run of W1 appends, as the log stores it. */
+/**
+ * One commit a correct run of W1 appends, as the log stores it.
+ *
+ * @example
+ * ```ts
+ * const [first] = w1Commits(w1); // { id: 'acc-0', commandId: 'w1-open-0', version: 1, bytes }
+ * ```
+ */
 export type W1Commit = {
   readonly id: string;
   readonly commandId: string;

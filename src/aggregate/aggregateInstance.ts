@@ -123,6 +123,154 @@ function runtimeOf(machine: AnyStateMachine): MachineRuntime {
 
 const EMIT = 'xstate.emit';
 
+// The state of one instance. Its logic is in module functions rather than in closures made per
+// instance: there is one instance per live aggregate, and under tsx (esbuild's keepNames) every
+// named function made per instance also costs a `defineProperty`, about a microsecond and 350 bytes.
+type Core = {
+  readonly definition: AnyAggregateDefinition;
+  readonly id: string;
+  readonly runtime: MachineRuntime;
+  snapshot: AnyMachineSnapshot;
+  version: number;
+  position: number;
+};
+
+// Every transition leaves the shared action buffer empty behind it. Setting an array's length is
+// a runtime call, so it is only made when there is something to drop.
+function clearActions(actions: ExecutableActionObject[]): void {
+  if (actions.length !== 0) actions.length = 0;
+}
+
+function where(core: Core, command: string, state: string) {
+  return { aggregate: core.definition.name, id: core.id, command, state };
+}
+
+function internal(message: string, details: Record<string, unknown>): Decision {
+  return { ok: false, error: new InternalError(message, details).toShape() };
+}
+
+// The same shape as RejectedError.toShape().
+function rejected(core: Core, reason: string, message: string, command: string, state: string): Decision {
+  return { ok: false, error: { code: 'rejected', message, details: { reason, aggregate: core.definition.name, id: core.id, command, state } } };
+}
+
+function notAccepted(core: Core, command: CommandMessage, before: AnyMachineSnapshot): Decision {
+  const state = describeState(before.value);
+  return rejected(core, 'NotAccepted', `command ${command.type} is not accepted in state ${state}`, command.type, state);
+}
+
+function decide(core: Core, command: CommandMessage): Decision | Promise<Decision> {
+  const { definition, id, runtime } = core;
+  const { scope, actions, canFirst } = runtime;
+  const before = core.snapshot;
+  if (before.status !== 'active') return notAccepted(core, command, before);
+  let after: AnyMachineSnapshot;
+  try {
+    if (canFirst && !before.can(command)) return notAccepted(core, command, before);
+    after = definition.machine.transition(before, command, scope);
+    // `can()` computes the transition too, so it is only asked when the transition alone cannot
+    // tell: XState hands back the same snapshot, with no actions, both for a command no
+    // transition takes and for a targeted self-transition without actions.
+    if (!canFirst && after === before && actions.length === 0 && !before.can(command)) return notAccepted(core, command, before);
+  } catch (err) {
+    clearActions(actions);
+    const state = describeState(before.value);
+    return internal(`${definition.name} ${id}: command ${command.type} failed in state ${state}: ${messageOf(err)}`, where(core, command.type, state));
+  }
+  if (after.context !== before.context || !sameStateValue(before.value, after.value)) {
+    clearActions(actions);
+    const state = describeState(before.value);
+    const what = after.context !== before.context ? 'context' : `state (to ${describeState(after.value)})`;
+    return internal(
+      `${definition.name} ${id}: command transition ${command.type} in state ${state} changed the ${what}; ` +
+        'command transitions may only check guards and emit events (evolve state in event transitions)',
+      where(core, command.type, state),
+    );
+  }
+  const emitted: EventObject[] = [];
+  for (const action of actions) {
+    if (action.type === EMIT) emitted.push((action.params as { event: EventObject }).event);
+  }
+  clearActions(actions);
+  for (const e of emitted) {
+    if (isRejection(e)) return rejected(core, e.reason, e.message, command.type, describeState(before.value));
+  }
+  return validateEvents(core, command.type, before, emitted, 0, []);
+}
+
+function unknownEvent(core: Core, commandType: string, before: AnyMachineSnapshot, type: string): Decision {
+  const state = describeState(before.value);
+  return internal(
+    `${core.definition.name} ${core.id}: command ${commandType} emitted ${JSON.stringify(type)}, which is not one of its events ` +
+      `(${Object.keys(core.definition.events).join(', ')})`,
+    { ...where(core, commandType, state), event: type },
+  );
+}
+
+function invalidEvent(core: Core, commandType: string, before: AnyMachineSnapshot, type: string, issues: SchemaIssue[]): Decision {
+  const state = describeState(before.value);
+  return internal(`${core.definition.name} ${core.id}: command ${commandType} emitted an invalid ${type}: ${formatIssues(issues)}`, {
+    ...where(core, commandType, state),
+    event: type,
+    issues,
+  });
+}
+
+// Validates emitted events in order, synchronously until a schema answers with a promise.
+function validateEvents(
+  core: Core,
+  commandType: string,
+  before: AnyMachineSnapshot,
+  emitted: readonly EventObject[],
+  from: number,
+  valid: DomainEvent[],
+): Decision | Promise<Decision> {
+  const events = core.definition.events;
+  for (let i = from; i < emitted.length; i++) {
+    const e = emitted[i]!;
+    const schema = Object.hasOwn(events, e.type) ? events[e.type] : undefined;
+    if (schema === undefined) return unknownEvent(core, commandType, before, e.type);
+    const outcome = validateSchema(schema, (e as { data?: unknown }).data);
+    if (outcome instanceof Promise) {
+      return outcome.then((o) => {
+        if (!o.ok) return invalidEvent(core, commandType, before, e.type, o.issues);
+        valid.push({ type: e.type, data: o.value });
+        return validateEvents(core, commandType, before, emitted, i + 1, valid);
+      });
+    }
+    if (!outcome.ok) return invalidEvent(core, commandType, before, e.type, outcome.issues);
+    valid.push({ type: e.type, data: outcome.value });
+  }
+  return { ok: true, events: valid };
+}
+
+function evolve(core: Core, envelopes: readonly EventEnvelope[]): void {
+  const { definition, id, runtime } = core;
+  const aggregate = definition.name;
+  for (const envelope of envelopes) {
+    if (envelope.version !== core.version + 1) {
+      throw new InternalError(`${aggregate} ${id}: expected event version ${core.version + 1}, got ${envelope.version}`, {
+        aggregate,
+        id,
+        version: envelope.version,
+      });
+    }
+    try {
+      core.snapshot = definition.machine.transition(core.snapshot, envelope, runtime.scope);
+    } catch (err) {
+      throw new InternalError(
+        `${aggregate} ${id}: event transition ${envelope.type} (version ${envelope.version}) failed: ${messageOf(err)}`,
+        { aggregate, id, event: envelope.type, version: envelope.version, position: envelope.position },
+      );
+    } finally {
+      // Event transitions are pure: whatever actions they resolved are not decisions.
+      clearActions(runtime.actions);
+    }
+    core.version = envelope.version;
+    core.position = envelope.position;
+  }
+}
+
 /**
  * Creates an instance of an aggregate, at its initial state or restored from a persisted snapshot.
  * Throws when the persisted snapshot does not fit the machine.
@@ -138,149 +286,29 @@ export function createAggregateInstance(
   id: string,
   start?: InstanceStart,
 ): AggregateInstance {
-  const aggregate = definition.name;
   const machine = definition.machine;
-  const { scope, actions, initial, canFirst } = runtimeOf(machine);
-  let snapshot: AnyMachineSnapshot = start === undefined ? initial : machine.restoreSnapshot(start.state as Snapshot<unknown>, scope);
-  actions.length = 0;
-  let version = start?.version ?? 0;
-  let position = start?.position ?? 0;
-
-  const where = (command: string, state: string) => ({ aggregate, id, command, state });
-  const internal = (message: string, details: Record<string, unknown>): Decision => ({
-    ok: false,
-    error: new InternalError(message, details).toShape(),
-  });
-  // The same shape as RejectedError.toShape().
-  const rejected = (reason: string, message: string, command: string, state: string): Decision => ({
-    ok: false,
-    error: { code: 'rejected', message, details: { reason, aggregate, id, command, state } },
-  });
-
-  const notAccepted = (command: CommandMessage, before: AnyMachineSnapshot): Decision => {
-    const state = describeState(before.value);
-    return rejected('NotAccepted', `command ${command.type} is not accepted in state ${state}`, command.type, state);
-  };
-
-  const decide = (command: CommandMessage): Decision | Promise<Decision> => {
-    const before = snapshot;
-    if (before.status !== 'active') return notAccepted(command, before);
-    let after: AnyMachineSnapshot;
-    actions.length = 0;
-    try {
-      if (canFirst && !before.can(command)) return notAccepted(command, before);
-      after = machine.transition(before, command, scope);
-      // `can()` computes the transition too, so it is only asked when the transition alone cannot
-      // tell: XState hands back the same snapshot, with no actions, both for a command no
-      // transition takes and for a targeted self-transition without actions.
-      if (!canFirst && after === before && actions.length === 0 && !before.can(command)) return notAccepted(command, before);
-    } catch (err) {
-      actions.length = 0;
-      const state = describeState(before.value);
-      return internal(`${aggregate} ${id}: command ${command.type} failed in state ${state}: ${messageOf(err)}`, where(command.type, state));
-    }
-    if (after.context !== before.context || !sameStateValue(before.value, after.value)) {
-      actions.length = 0;
-      const state = describeState(before.value);
-      const what = after.context !== before.context ? 'context' : `state (to ${describeState(after.value)})`;
-      return internal(
-        `${aggregate} ${id}: command transition ${command.type} in state ${state} changed the ${what}; ` +
-          'command transitions may only check guards and emit events (evolve state in event transitions)',
-        where(command.type, state),
-      );
-    }
-    const emitted: EventObject[] = [];
-    for (const action of actions) {
-      if (action.type === EMIT) emitted.push((action.params as { event: EventObject }).event);
-    }
-    actions.length = 0;
-    for (const e of emitted) {
-      if (isRejection(e)) return rejected(e.reason, e.message, command.type, describeState(before.value));
-    }
-    return validateEvents(command.type, before, emitted);
-  };
-
-  const unknownEvent = (commandType: string, before: AnyMachineSnapshot, type: string): Decision => {
-    const state = describeState(before.value);
-    return internal(
-      `${aggregate} ${id}: command ${commandType} emitted ${JSON.stringify(type)}, which is not one of its events ` +
-        `(${Object.keys(definition.events).join(', ')})`,
-      { ...where(commandType, state), event: type },
-    );
-  };
-
-  const invalidEvent = (commandType: string, before: AnyMachineSnapshot, type: string, issues: SchemaIssue[]): Decision => {
-    const state = describeState(before.value);
-    return internal(`${aggregate} ${id}: command ${commandType} emitted an invalid ${type}: ${formatIssues(issues)}`, {
-      ...where(commandType, state),
-      event: type,
-      issues,
-    });
-  };
-
-  // Validates emitted events in order, synchronously until a schema answers with a promise.
-  const validateEvents = (
-    commandType: string,
-    before: AnyMachineSnapshot,
-    emitted: readonly EventObject[],
-    from = 0,
-    valid: DomainEvent[] = [],
-  ): Decision | Promise<Decision> => {
-    for (let i = from; i < emitted.length; i++) {
-      const e = emitted[i]!;
-      const schema = Object.hasOwn(definition.events, e.type) ? definition.events[e.type] : undefined;
-      if (schema === undefined) return unknownEvent(commandType, before, e.type);
-      const outcome = validateSchema(schema, (e as { data?: unknown }).data);
-      if (outcome instanceof Promise) {
-        return outcome.then((o) => {
-          if (!o.ok) return invalidEvent(commandType, before, e.type, o.issues);
-          valid.push({ type: e.type, data: o.value });
-          return validateEvents(commandType, before, emitted, i + 1, valid);
-        });
-      }
-      if (!outcome.ok) return invalidEvent(commandType, before, e.type, outcome.issues);
-      valid.push({ type: e.type, data: outcome.value });
-    }
-    return { ok: true, events: valid };
-  };
-
-  const evolve = (envelopes: readonly EventEnvelope[]): void => {
-    for (const envelope of envelopes) {
-      if (envelope.version !== version + 1) {
-        throw new InternalError(`${aggregate} ${id}: expected event version ${version + 1}, got ${envelope.version}`, {
-          aggregate,
-          id,
-          version: envelope.version,
-        });
-      }
-      try {
-        snapshot = machine.transition(snapshot, envelope, scope);
-      } catch (err) {
-        throw new InternalError(
-          `${aggregate} ${id}: event transition ${envelope.type} (version ${envelope.version}) failed: ${messageOf(err)}`,
-          { aggregate, id, event: envelope.type, version: envelope.version, position: envelope.position },
-        );
-      } finally {
-        // Event transitions are pure: whatever actions they resolved are not decisions.
-        actions.length = 0;
-      }
-      version = envelope.version;
-      position = envelope.position;
-    }
-  };
-
+  const runtime = runtimeOf(machine);
+  const snapshot: AnyMachineSnapshot = start === undefined ? runtime.initial : machine.restoreSnapshot(start.state as Snapshot<unknown>, runtime.scope);
+  clearActions(runtime.actions);
+  const core: Core = { definition, id, runtime, snapshot, version: start?.version ?? 0, position: start?.position ?? 0 };
   return {
     get version() {
-      return version;
+      return core.version;
     },
     get position() {
-      return position;
+      return core.position;
     },
     get snapshot() {
-      return snapshot;
+      return core.snapshot;
     },
-    decide,
-    evolve,
-    persistedState: () => machine.getPersistedSnapshot(snapshot),
+    decide(command) {
+      return decide(core, command);
+    },
+    evolve(envelopes) {
+      evolve(core, envelopes);
+    },
+    persistedState() {
+      return machine.getPersistedSnapshot(core.snapshot);
+    },
   };
 }

@@ -69,9 +69,91 @@ export function hashCommandId(commandId: string): number {
 
 const INITIAL_CAPACITY = 8;
 
+// Shared by every empty ring: nothing is written to them, since the first push grows the ring.
+const NO_INT32 = new Int32Array(0);
+const NO_FLOAT64 = new Float64Array(0);
+
+// A ring buffer: `size` entries ending just before `next`. Its logic is in module functions, not
+// in closures made per ring: there is one ring per live aggregate.
+type Ring = {
+  readonly limit: number;
+  capacity: number;
+  hashes: Int32Array;
+  versions: Float64Array;
+  counts: Int32Array;
+  positions: Float64Array;
+  next: number;
+  size: number;
+};
+
+function slotAt(ring: Ring, k: number): number {
+  return (ring.next - ring.size + k + ring.capacity) % ring.capacity;
+}
+
+function grow(ring: Ring): void {
+  const bigger = Math.min(ring.limit, Math.max(INITIAL_CAPACITY, ring.capacity * 2));
+  const h = new Int32Array(bigger);
+  const v = new Float64Array(bigger);
+  const c = new Int32Array(bigger);
+  const p = new Float64Array(bigger);
+  for (let k = 0; k < ring.size; k++) {
+    const slot = slotAt(ring, k);
+    h[k] = ring.hashes[slot]!;
+    v[k] = ring.versions[slot]!;
+    c[k] = ring.counts[slot]!;
+    p[k] = ring.positions[slot]!;
+  }
+  ring.hashes = h;
+  ring.versions = v;
+  ring.counts = c;
+  ring.positions = p;
+  ring.capacity = bigger;
+  ring.next = ring.size % bigger;
+}
+
+function push(ring: Ring, hash: number, version: number, count: number, position: number): void {
+  if (ring.limit <= 0) return;
+  if (ring.size === ring.capacity && ring.capacity < ring.limit) grow(ring);
+  const at = ring.next;
+  ring.hashes[at] = hash;
+  ring.versions[at] = version;
+  ring.counts[at] = count;
+  ring.positions[at] = position;
+  ring.next = (at + 1) % ring.capacity;
+  if (ring.size < ring.capacity) ring.size++;
+}
+
+// Slots fill from 0 before the ring wraps, so slots 0..size-1 are exactly the live entries.
+function find(ring: Ring, hash: number): CommitRef | undefined {
+  const hashes = ring.hashes;
+  for (let slot = 0; slot < ring.size; slot++) {
+    if (hashes[slot] === hash) return { version: ring.versions[slot]!, count: ring.counts[slot]!, position: ring.positions[slot]! };
+  }
+  return undefined;
+}
+
+function addEnvelopes(ring: Ring, envelopes: readonly EventEnvelope[]): void {
+  // Only the last `limit` commits can survive, so skip straight to them on a long replay.
+  let start = envelopes.length;
+  let commits = 0;
+  while (start > 0 && commits < ring.limit) {
+    const position = envelopes[start - 1]!.position;
+    while (start > 0 && envelopes[start - 1]!.position === position) start--;
+    commits++;
+  }
+  let i = start;
+  while (i < envelopes.length) {
+    const first = envelopes[i]!;
+    let j = i;
+    while (j + 1 < envelopes.length && envelopes[j + 1]!.position === first.position) j++;
+    push(ring, hashCommandId(first.commandId), envelopes[j]!.version, j - i + 1, first.position);
+    i = j + 1;
+  }
+}
+
 /**
  * Creates an empty {@link RecentCommits} holding at most `limit` commits (oldest dropped first).
- * Storage starts small and grows with use, so a rarely used aggregate costs little.
+ * Storage starts empty and grows with use, so a rarely used aggregate costs little.
  *
  * @example
  * ```ts
@@ -79,88 +161,29 @@ const INITIAL_CAPACITY = 8;
  * ```
  */
 export function createRecentCommits(limit: number): RecentCommits {
-  let capacity = 0;
-  let hashes = new Int32Array(0);
-  let versions = new Float64Array(0);
-  let counts = new Int32Array(0);
-  let positions = new Float64Array(0);
-  // Ring buffer: `size` entries ending just before `next`.
-  let next = 0;
-  let size = 0;
-
-  const grow = (): void => {
-    const bigger = Math.min(limit, Math.max(INITIAL_CAPACITY, capacity * 2));
-    const order = Array.from({ length: size }, (_, k) => (next - size + k + capacity) % capacity);
-    const h = new Int32Array(bigger);
-    const v = new Float64Array(bigger);
-    const c = new Int32Array(bigger);
-    const p = new Float64Array(bigger);
-    order.forEach((slot, k) => {
-      h[k] = hashes[slot]!;
-      v[k] = versions[slot]!;
-      c[k] = counts[slot]!;
-      p[k] = positions[slot]!;
-    });
-    hashes = h;
-    versions = v;
-    counts = c;
-    positions = p;
-    capacity = bigger;
-    next = size % capacity;
-  };
-
-  const push = (hash: number, version: number, count: number, position: number): void => {
-    if (limit <= 0) return;
-    if (size === capacity && capacity < limit) grow();
-    hashes[next] = hash;
-    versions[next] = version;
-    counts[next] = count;
-    positions[next] = position;
-    next = (next + 1) % capacity;
-    if (size < capacity) size++;
-  };
-
-  const slotAt = (k: number): number => (next - size + k + capacity) % capacity;
-
+  const ring: Ring = { limit, capacity: 0, hashes: NO_INT32, versions: NO_FLOAT64, counts: NO_INT32, positions: NO_FLOAT64, next: 0, size: 0 };
   return {
-    // Slots fill from 0 before the ring wraps, so slots 0..size-1 are exactly the live entries.
     find(hash) {
-      for (let slot = 0; slot < size; slot++) {
-        if (hashes[slot] === hash) return { version: versions[slot]!, count: counts[slot]!, position: positions[slot]! };
-      }
-      return undefined;
+      return find(ring, hash);
     },
-    add: push,
+    add(hash, version, count, position) {
+      push(ring, hash, version, count, position);
+    },
     addEnvelopes(envelopes) {
-      // Only the last `limit` commits can survive, so skip straight to them on a long replay.
-      let start = envelopes.length;
-      let commits = 0;
-      while (start > 0 && commits < limit) {
-        const position = envelopes[start - 1]!.position;
-        while (start > 0 && envelopes[start - 1]!.position === position) start--;
-        commits++;
-      }
-      let i = start;
-      while (i < envelopes.length) {
-        const first = envelopes[i]!;
-        let j = i;
-        while (j + 1 < envelopes.length && envelopes[j + 1]!.position === first.position) j++;
-        push(hashCommandId(first.commandId), envelopes[j]!.version, j - i + 1, first.position);
-        i = j + 1;
-      }
+      addEnvelopes(ring, envelopes);
     },
     entries() {
-      return Array.from({ length: size }, (_, k) => {
-        const slot = slotAt(k);
-        return [hashes[slot]!, versions[slot]!, counts[slot]!, positions[slot]!] as const;
+      return Array.from({ length: ring.size }, (_, k) => {
+        const slot = slotAt(ring, k);
+        return [ring.hashes[slot]!, ring.versions[slot]!, ring.counts[slot]!, ring.positions[slot]!] as const;
       });
     },
     addEntries(entries) {
-      for (const [hash, version, count, position] of entries) push(hash, version, count, position);
+      for (const [hash, version, count, position] of entries) push(ring, hash, version, count, position);
     },
     clear() {
-      next = 0;
-      size = 0;
+      ring.next = 0;
+      ring.size = 0;
     },
   };
 }

@@ -88,6 +88,6 @@ describe.each(ENGINES)('aggregate state on the %s engine', (engine) => {
       // Snapshots must actually have been exercised, not just allowed.
       if (process.env.FC_NUM_RUNS === undefined && restored < numRuns(RUNS[engine])) throw new Error(`only ${restored} instances were restored from snapshots`);
     },
-    timeoutFor(RUNS[engine], 300),
+    timeoutFor(RUNS[engine]),
   );
 });

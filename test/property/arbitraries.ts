@@ -5,14 +5,14 @@
  * aggregates, malformed envelopes, expected versions, re-sends and concurrent groups.
  */
 import fc from 'fast-check';
-import { StepCommand, type CommandSpec, type Entry, type Mangle, type Step } from './history.js';
+import { StepCommand, type CommandSpec, type Entry, type Mangle, type Step, type StepTarget } from './history.js';
 import { PROJECTIONS } from './model/readModels.js';
 
 export const ACCOUNT_IDS = ['a1', 'a2'] as const;
 export const ORDER_IDS = ['o1', 'o2', 'o3'] as const;
 export const CUSTOMER_IDS = ['c1', 'c2'] as const;
-/** A customer id that orders may name but that is never registered. */
-export const STRANGER = 'c9';
+/** Customer ids that orders may name but that are never registered (any string is a valid customerId). */
+export const STRANGERS = ['c9', 'ç/ü 1'] as const;
 /** Every (aggregate, id) a history can create. */
 export const ALL_IDS: ReadonlyArray<readonly [string, string]> = [
   ...ACCOUNT_IDS.map((id) => ['Account', id] as const),
@@ -75,7 +75,7 @@ const templates: Template[] = [
     aggregate: 'Order',
     ids: ORDER_IDS,
     type: 'CreateOrder',
-    payload: payload({ customerId: mostly(fc.constantFrom(...CUSTOMER_IDS, STRANGER), fc.constantFrom('', 'c'.repeat(129), 5)) }),
+    payload: payload({ customerId: mostly(fc.constantFrom(...CUSTOMER_IDS, ...CUSTOMER_IDS, ...STRANGERS), fc.constantFrom('', 'c'.repeat(129), 5)) }),
     weight: 4,
   },
   { aggregate: 'Order', ids: ORDER_IDS, type: 'AddItem', payload: item, weight: 6 },
@@ -145,18 +145,17 @@ const resend: fc.Arbitrary<Entry> = fc.nat({ max: 40 }).map((n) => ({ resend: n 
 /** A command or, sometimes, a re-send of an earlier one. */
 export const entry: fc.Arbitrary<Entry> = fc.oneof({ arbitrary: commandSpec, weight: 9 }, { arbitrary: resend, weight: 1 });
 
-/** Several commands to ONE aggregate instance: their order is the mailbox order, on any engine. */
-const sameAggregateGroup: fc.Arbitrary<Entry[]> = fc
-  .constantFrom(...ALL_IDS)
-  .chain(([aggregate, id]) =>
-    fc.array(
-      fc.oneof(
-        { arbitrary: fc.oneof(...templates.filter((t) => t.aggregate === aggregate).map((t) => ({ arbitrary: specFor(t, fc.constant(id)), weight: Math.round(t.weight * 10) }))), weight: 8 },
-        { arbitrary: resend, weight: 1 },
-      ),
-      { minLength: 2, maxLength: 5 },
-    ),
-  );
+/**
+ * Several commands to ONE aggregate instance: their order is the mailbox order, on any engine.
+ * With re-sends mixed in (which may address another instance), unless `strict`.
+ */
+const sameAggregateGroup = (strict: boolean): fc.Arbitrary<Entry[]> =>
+  fc.constantFrom(...ALL_IDS).chain(([aggregate, id]) => {
+    const own = fc.oneof(
+      ...templates.filter((t) => t.aggregate === aggregate).map((t) => ({ arbitrary: specFor(t, fc.constant(id)), weight: Math.round(t.weight * 10) })),
+    );
+    return fc.array(strict ? own : fc.oneof({ arbitrary: own, weight: 8 }, { arbitrary: resend, weight: 1 }), { minLength: 2, maxLength: 5 });
+  });
 
 const mixedGroup: fc.Arbitrary<Entry[]> = fc.array(entry, { minLength: 2, maxLength: 6 });
 
@@ -188,7 +187,7 @@ const lifecycle: fc.Arbitrary<Entry[]> = fc.oneof(
 
 /** Which kinds of steps a property's histories contain. */
 export type HistoryShape = {
-  /** Concurrent groups may span aggregates (their relative order is then up to the engine). Default true. */
+  /** Concurrent groups may span aggregates (their relative order is then up to the engine, as it is with a re-send of another instance's command). Default true. */
   crossAggregate?: boolean;
   restarts?: boolean;
   settles?: boolean;
@@ -200,9 +199,9 @@ export type HistoryShape = {
 };
 
 /** A history of steps as fast-check model-based commands. */
-export function history(shape: HistoryShape = {}): fc.Arbitrary<Iterable<StepCommand>> {
+export function history(shape: HistoryShape = {}): fc.Arbitrary<Iterable<fc.AsyncCommand<object, StepTarget>>> {
   const remote = shape.remote === false ? fc.constant(false) : fc.boolean();
-  const group = shape.crossAggregate === false ? sameAggregateGroup : fc.oneof(sameAggregateGroup, mixedGroup);
+  const group = shape.crossAggregate === false ? sameAggregateGroup(true) : fc.oneof(sameAggregateGroup(false), mixedGroup);
   const during = fc.oneof({ arbitrary: fc.constant([] as Entry[]), weight: 1 }, { arbitrary: group, weight: 3 });
   const steps: { arbitrary: fc.Arbitrary<Step>; weight: number }[] = [
     { arbitrary: fc.record({ kind: fc.constant('send' as const), cmd: entry, remote }), weight: 10 },

@@ -18,9 +18,9 @@ import { assertSame } from './support/compare.js';
 import { createCoverage } from './support/coverage.js';
 import { closeNats, createStore, type Store } from './support/engines.js';
 import { numRuns, parameters, timeoutFor, withTrace } from './support/fcSettings.js';
-import { createHistoryRunner, type HistoryRunner } from './support/historyRunner.js';
+import { createHistoryRunner, HISTORY_TIMEOUT_MS, within, type HistoryRunner } from './support/historyRunner.js';
 
-const RUNS = 50;
+const RUNS = 80;
 
 afterAll(closeNats);
 
@@ -86,18 +86,21 @@ describe('the two engines', () => {
                 await nats.run(step);
               },
             };
-            await fc.asyncModelRun(() => ({ model: {}, real: both }), commands);
-            coverage.add(embedded.stats);
-            const views = [await embedded.settle(), await nats.settle()] as [ReadState, ReadState];
-            await embedded.checkLog();
-            await nats.checkLog();
-            assertSame('the outcomes on nats (vs embedded)', embedded.outcomes, nats.outcomes);
-            assertSame('the committed events on nats (vs embedded)', await committed(embedded), await committed(nats));
-            assertSame('the read state on nats, timestamps aside (vs embedded)', timeless(views[0]), timeless(views[1]));
+            const check = async () => {
+              await fc.asyncModelRun(() => ({ model: {}, real: both }), commands);
+              coverage.add(embedded.stats);
+              const views = [await embedded.settle(), await nats.settle()] as [ReadState, ReadState];
+              await embedded.checkLog();
+              await nats.checkLog();
+              assertSame('the outcomes on nats (vs embedded)', embedded.outcomes, nats.outcomes);
+              assertSame('the committed events on nats (vs embedded)', await committed(embedded), await committed(nats));
+              assertSame('the read state on nats, timestamps aside (vs embedded)', timeless(views[0]), timeless(views[1]));
+            };
+            await within(2 * HISTORY_TIMEOUT_MS, check(), 'the history');
           } catch (err) {
             throw withTrace(err, runners.flatMap((r) => r.trace));
           } finally {
-            for (const r of runners) await r.close().catch(() => undefined);
+            for (const r of runners) await within(HISTORY_TIMEOUT_MS, r.close(), 'closing').catch(() => undefined);
             for (const s of stores) await s.dispose();
           }
         }),
@@ -105,6 +108,6 @@ describe('the two engines', () => {
       );
       coverage.check(numRuns(RUNS));
     },
-    timeoutFor(RUNS, 600),
+    timeoutFor(RUNS),
   );
 });

@@ -45,6 +45,6 @@ describe.each(ENGINES)('read state on the %s engine', (engine) => {
       );
       coverage.check(numRuns(RUNS[engine]));
     },
-    timeoutFor(RUNS[engine], 300),
+    timeoutFor(RUNS[engine]),
   );
 });

@@ -59,6 +59,6 @@ describe.each(ENGINES)('restarts on the %s engine', (engine) => {
         if (restarts < numRuns(RUNS[engine]) / 2 || behind === 0) throw new Error(`only ${restarts} restarts, ${behind} with projections behind`);
       }
     },
-    timeoutFor(RUNS[engine], 400),
+    timeoutFor(RUNS[engine]),
   );
 });

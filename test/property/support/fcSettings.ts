@@ -10,7 +10,7 @@
  * test/property/regressions/<file>.ts, whose cases run first on every run as `examples`.
  */
 import fc from 'fast-check';
-import { stepsOf, toCommands, type Step, type StepCommand } from '../history.js';
+import { stepsOf, toCommands, type Step, type StepTarget } from '../history.js';
 
 const multiplier = Number(process.env.FC_MULTIPLIER ?? '1');
 const fixedRuns = process.env.FC_NUM_RUNS === undefined ? undefined : Number(process.env.FC_NUM_RUNS);
@@ -18,29 +18,44 @@ const fixedRuns = process.env.FC_NUM_RUNS === undefined ? undefined : Number(pro
 /** Runs of a property: `FC_NUM_RUNS`, or the default times `FC_MULTIPLIER`. */
 export const numRuns = (defaultRuns: number): number => fixedRuns ?? Math.max(1, Math.round(defaultRuns * multiplier));
 
-/** A vitest timeout that grows with the run count. */
-export const timeoutFor = (defaultRuns: number, msPerRun: number): number => 60_000 + numRuns(defaultRuns) * msPerRun * 4;
+const MS_PER_RUN = 1_500;
+
+/** How long a property may run (its runs, then shrinking) before it reports what it has. */
+const timeLimitFor = (defaultRuns: number): number => 120_000 + numRuns(defaultRuns) * MS_PER_RUN;
+
+/** The vitest timeout of a property test: its time limit plus room to report. */
+export const timeoutFor = (defaultRuns: number): number => timeLimitFor(defaultRuns) + 30_000;
 
 /** A counterexample kept in test/property/regressions/: it runs first, every time. */
 export type Regression<C> = { readonly found: string; readonly steps: readonly Step[]; readonly config: C };
 
-type Case<C> = [Iterable<StepCommand>, C];
+type Case<C, X extends unknown[]> = [Iterable<fc.AsyncCommand<object, StepTarget>>, C, ...X];
 
 /** Where the shrunk counterexample came from, for the report. */
 const replayHint = (seed: number, path: string | null | undefined) =>
   `reproduce with: FC_SEED=${seed}${path ? ` FC_PATH=${path}` : ''} npx vitest run --config test/vitest.config.ts <this file>`;
 
 /**
- * fast-check parameters for a history property: run count, seed/path from the environment, the
- * regression cases as examples, and a reporter that prints a readable counterexample.
+ * fast-check parameters for a history property `(commands, config, ...extra)`: run count,
+ * seed/path from the environment, the regression cases as examples (with `extra()` supplying any
+ * further arguments, such as a scheduler), and a reporter that prints a readable counterexample.
  */
-export function parameters<C>(defaultRuns: number, regressionFile: string, regressions: readonly Regression<C>[]): fc.Parameters<Case<C>> {
+export function parameters<C, X extends unknown[] = []>(
+  defaultRuns: number,
+  regressionFile: string,
+  regressions: readonly Regression<C>[],
+  extra: () => X = () => [] as unknown as X,
+): fc.Parameters<Case<C, X>> {
   const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
   return {
     numRuns: numRuns(defaultRuns),
+    // Shrinking a history that hangs costs a timeout per attempt: stop in time to report the
+    // smallest counterexample found so far, before the test itself times out.
+    interruptAfterTimeLimit: timeLimitFor(defaultRuns),
+    markInterruptAsFailure: true,
     ...(seed !== undefined ? { seed } : {}),
     ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}),
-    examples: regressions.map((r): Case<C> => [toCommands(r.steps), r.config]),
+    examples: regressions.map((r): Case<C, X> => [toCommands(r.steps), r.config, ...extra()]),
     reporter(details) {
       if (!details.failed) return;
       const lines = [fc.defaultReportMessage(details) ?? 'property failed'];

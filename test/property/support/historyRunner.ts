@@ -9,7 +9,7 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import type { App, Command, CommandResult, Commit, NatsApp, Projections, ViewChange } from '../../../src/index.js';
-import { ALL_IDS, CUSTOMER_IDS, ORDER_IDS, STRANGER, type ReadConfig, type WriteConfig } from '../arbitraries.js';
+import { ALL_IDS, CUSTOMER_IDS, ORDER_IDS, STRANGERS, type ReadConfig, type WriteConfig } from '../arbitraries.js';
 import { describeStep, isResend, type CommandSpec, type Entry, type Step, type StepTarget } from '../history.js';
 import { expectedAggregateState } from '../model/aggregateStates.js';
 import { knownAggregate } from '../model/payloads.js';
@@ -69,7 +69,7 @@ export type HistoryRunner = StepTarget & {
   close(): Promise<void>;
 };
 
-const INDEX_CANDIDATES = { byCustomer: [...CUSTOMER_IDS, STRANGER], byOrder: [...ORDER_IDS] };
+const INDEX_CANDIDATES = { byCustomer: [...CUSTOMER_IDS, ...STRANGERS], byOrder: [...ORDER_IDS] };
 
 function describeCommand(c: unknown): string {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) return `(not a command: ${JSON.stringify(c)})`;
@@ -436,10 +436,22 @@ export async function withHistoryRunner(store: Store, options: RunnerOptions, bo
   let runner: HistoryRunner | undefined;
   try {
     runner = await createHistoryRunner(store, options);
-    await body(runner);
+    await within(HISTORY_TIMEOUT_MS, body(runner), 'the history');
   } catch (err) {
     throw withTrace(err, runner?.trace ?? []);
   } finally {
-    await runner?.close().catch(() => undefined);
+    await within(HISTORY_TIMEOUT_MS, runner?.close() ?? Promise.resolve(), 'closing the app and projections').catch(() => undefined);
   }
+}
+
+/** Longest one history may take: far above the slowest passing one, so that a hang fails with its trace. */
+export const HISTORY_TIMEOUT_MS = 20_000;
+
+/** `work`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (a hang: the trace ends where it stopped)`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

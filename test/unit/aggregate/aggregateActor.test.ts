@@ -17,6 +17,27 @@ async function openLog(): Promise<EventLog> {
   return log;
 }
 
+// Two registries on one log are two writers, as two nodes would be: the log they share must not
+// claim to be the only writer.
+async function openSharedLog(): Promise<EventLog> {
+  return { ...(await openLog()), exclusiveWriter: false };
+}
+
+// Counts the stream reads, to tell whether the host re-read the log before answering.
+function countingReads(log: EventLog): { log: EventLog; reads: () => number } {
+  let reads = 0;
+  return {
+    log: {
+      ...log,
+      readStream(aggregate, id, options) {
+        reads++;
+        return log.readStream(aggregate, id, options);
+      },
+    },
+    reads: () => reads,
+  };
+}
+
 describe('aggregate host (AggregateActor) on the LMDB log', () => {
   it('runs one instance\'s commands one at a time, in the order sent', async () => {
     const app = await openApp();
@@ -102,7 +123,7 @@ describe('aggregate host (AggregateActor) on the LMDB log', () => {
   });
 
   it('reloads and retries when another writer got there first', async () => {
-    const log = await openLog();
+    const log = await openSharedLog();
     const nodeA = createAggregateRegistry({ log, logger });
     const nodeB = createAggregateRegistry({ log, logger });
     const msg = (type: string, payload: unknown): CommandMessage => ({ type, aggregate: 'Account', id: 'a-1', payload, commandId: randomUUID() });
@@ -142,7 +163,7 @@ describe('aggregate host (AggregateActor) on the LMDB log', () => {
   });
 
   it('does not retry a command that carries expectedVersion', async () => {
-    const log = await openLog();
+    const log = await openSharedLog();
     const nodeA = createAggregateRegistry({ log, logger });
     const nodeB = createAggregateRegistry({ log, logger });
     await nodeA.execute(Account, { type: 'OpenAccount', aggregate: 'Account', id: 'a-1', payload: { owner: 'Ada' }, commandId: 'o' });
@@ -151,6 +172,35 @@ describe('aggregate host (AggregateActor) on the LMDB log', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(await log.headPosition()).toBe(2);
     await Promise.all([nodeA.close(), nodeB.close()]);
+  });
+
+  it('re-reads the stream before a refusal or a state read only when the log may have other writers', async () => {
+    for (const exclusiveWriter of [true, false]) {
+      const counted = countingReads({ ...(await openLog()), exclusiveWriter });
+      const registry = createAggregateRegistry({ log: counted.log, logger });
+      await registry.execute(Account, account('a-1', 'OpenAccount', { owner: 'Ada' }));
+      const loaded = counted.reads();
+      expect(await registry.execute(Account, account('a-1', 'Withdraw', { amount: 5 }))).toMatchObject({
+        ok: false,
+        error: { code: 'rejected', details: { reason: 'InsufficientFunds' } },
+      });
+      expect(await registry.state(Account, 'a-1')).toMatchObject({ version: 1, context: { balance: 0 } });
+      expect(counted.reads() - loaded).toBe(exclusiveWriter ? 0 : 2);
+      await registry.close();
+    }
+  });
+
+  it('drains a long queue of commands that are answered without waiting, without overflowing the stack', async () => {
+    const registry = createAggregateRegistry({ log: { ...(await openLog()), exclusiveWriter: true }, logger });
+    await registry.execute(Account, account('a-1', 'OpenAccount', { owner: 'Ada' }));
+    // The deposit waits for its append; every withdrawal queued behind it is refused on the spot.
+    const deposit = registry.execute(Account, account('a-1', 'Deposit', { amount: 5 }));
+    const refusals = Array.from({ length: 30_000 }, () => registry.execute(Account, account('a-1', 'Withdraw', { amount: 6 })));
+    expect(await deposit).toMatchObject({ ok: true, version: 2 });
+    const results = await Promise.all(refusals);
+    expect(results.filter((r) => !r.ok && r.error.details?.reason === 'InsufficientFunds')).toHaveLength(30_000);
+    expect(await registry.state(Account, 'a-1')).toMatchObject({ version: 2, context: { balance: 5 } });
+    await registry.close();
   });
 
   it('keeps a command whose event transition fails after the append, then reports the broken aggregate', async () => {
