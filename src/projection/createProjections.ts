@@ -22,7 +22,11 @@ export type ProjectionsOptions = {
   readonly path: string;
   readonly projections: readonly ProjectionDefinition[];
   readonly logger?: Logger;
-  /** Most commits applied in one transaction. Default 1000. */
+  /**
+   * Most commits applied in one transaction. Default 5000: a projection catching up commits
+   * (and waits for the disk) once per batch, so large batches matter there; live batches stay
+   * small by themselves.
+   */
   readonly maxBatch?: number;
   /**
    * Time batching: after a batch smaller than `maxBatch`, wait up to this many ms for more commits
@@ -83,7 +87,7 @@ export async function createProjections(options: ProjectionsOptions): Promise<Pr
   const names = options.projections.map((p) => p.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) throw new ConfigError(`two projections are named ${duplicate}`, { projection: duplicate });
-  const maxBatch = options.maxBatch ?? 1000;
+  const maxBatch = options.maxBatch ?? 5000;
   const logger = options.logger ?? createLogger();
   const env = openViewEnvironment(options.path, { maxDbs: Math.max(64, 4 * (names.length + options.projections.reduce((n, p) => n + p.indexes.size, 0)) + 8) });
   const shared = options.shareReads ?? true;

@@ -58,8 +58,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  *
  * - Memory is bounded: each pull asks for at most `maxBatch` messages, and the next pull is only
  *   sent when that one is used up, i.e. when the reader keeps asking for batches.
- * - A batch is handed over as soon as it is full or the consumer reports nothing pending
- *   (`info.pending === 0`), so a live reader sees a new commit at once.
+ * - A batch is handed over as soon as it is full or nothing is pending, neither on the server
+ *   (`info.pending === 0`) nor in the client's buffer, so a live reader sees a new commit at once.
  * - The reader keeps its own cursor (the next position it wants). When a pull fails (a server
  *   restart loses the in-memory consumer), it makes a new consumer from the cursor, with backoff:
  *   no gap, and a position below the cursor is never delivered twice.
@@ -136,7 +136,10 @@ export function createNatsReadBatches(deps: NatsReadBatchesDeps) {
               yield batch;
               return;
             }
-            if (batch.length >= maxBatch || m.info.pending === 0) {
+            // `info.pending` is the server's count when it sent this message; a reader that fell
+            // behind gets it as 0 while more are already buffered here, and handing over tiny
+            // batches then keeps it behind. Both must be empty for "caught up".
+            if (batch.length >= maxBatch || (m.info.pending === 0 && messages.getPending() === 0)) {
               const full = batch;
               batch = [];
               yield full;

@@ -353,19 +353,21 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
               const behind = (await projections.statuses()).some((st) => st.position < head);
               if (behind) stats.set('restart:projections-behind', (stats.get('restart:projections-behind') ?? 0) + 1);
             }
-            const closeApp = () => app.close();
+            const closeApp = () => app.close().then(() => trace.push(`${label}  (app closed)`));
+            const closeProjections = () => closeViews().then(() => trace.push(`${label}  (projections closed)`));
             if (step.order === 'projections-first') {
-              await closeViews();
+              await closeProjections();
               await closeApp();
             } else if (step.order === 'app-first') {
               await closeApp();
-              await closeViews();
+              await closeProjections();
             } else {
-              await Promise.all([closeViews(), closeApp()]);
+              await Promise.all([closeProjections(), closeApp()]);
             }
           }).then(async () => {
             app = await openApp(store, options.write);
             await openViews((name) => folds.get(name)!.last + 1);
+            trace.push(`${label}  (reopened)`);
           });
         case 'settle':
           await runner.settle();
@@ -377,13 +379,16 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
           await group(step.during, false, async () => {
             rebuilt = p.get(step.projection).rebuild();
           });
-          await rebuilt;
+          const result = await rebuilt;
+          trace.push(`${label}  (rebuilt: ${JSON.stringify(result)})`);
           return;
         }
         case 'resume': {
           if (!projections) return;
           await closeViews();
+          trace.push(`${label}  (projections closed)`);
           await openViews((name) => (step.from === 'start' ? 1 : folds.get(name)!.last + 1));
+          trace.push(`${label}  (reopened)`);
           return;
         }
       }
@@ -398,6 +403,7 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
     async settle() {
       await runner.checkAggregates();
       if (!projections) return undefined;
+      trace.push(`${label}  (waiting for the projections to reach ${headOf(world)})`);
       const views = await checkViews(projections, 'live');
       for (const [name, fold] of folds) {
         if (fold.problems.length > 0) throw new Error(`${label}change stream of ${name}: ${fold.problems.join('; ')}`);
@@ -438,11 +444,16 @@ export async function withHistoryRunner(store: Store, options: RunnerOptions, bo
     runner = await createHistoryRunner(store, options);
     await within(HISTORY_TIMEOUT_MS, body(runner), 'the history');
   } catch (err) {
-    throw withTrace(err, runner?.trace ?? []);
+    const traced = withTrace(err, runner?.trace ?? []);
+    // Shrinking a hang takes a timeout per attempt: show the first one at once.
+    if (err instanceof Error && err.message.includes(HANG)) console.error(traced.message);
+    throw traced;
   } finally {
     await within(HISTORY_TIMEOUT_MS, runner?.close() ?? Promise.resolve(), 'closing the app and projections').catch(() => undefined);
   }
 }
+
+const HANG = 'a hang: the trace ends where it stopped';
 
 /** Longest one history may take: far above the slowest passing one, so that a hang fails with its trace. */
 export const HISTORY_TIMEOUT_MS = 20_000;
@@ -451,7 +462,7 @@ export const HISTORY_TIMEOUT_MS = 20_000;
 export function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (a hang: the trace ends where it stopped)`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (${HANG})`)), ms);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,8 @@
+import { emit, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createAggregateInstance } from '../../../src/aggregate/aggregateInstance.js';
-import { given, type CommandMessage, type EventEnvelope } from '../../../src/index.js';
+import { defineAggregate, given, type AggregateTypes, type CommandMessage, type EventEnvelope } from '../../../src/index.js';
 import { Lab, sideEffects } from './labAggregate.js';
 
 const started = [{ type: 'Started', data: {} }] as const;
@@ -13,7 +15,37 @@ function command(type: string, payload: unknown = {}): CommandMessage {
   return { type, aggregate: 'Lab', id: 'l-1', payload, commandId: `cmd-${type}` };
 }
 
+// Commands whose transitions XState answers with the snapshot unchanged and no actions, as it does
+// for a command no transition takes: only some of them are accepted, exactly as `can()` says.
+const edgeCommands = { Stay: z.object({}), Forbidden: z.object({}), Nudge: z.object({}), Poke: z.object({}) };
+const edgeEvents = { Poked: z.object({}) };
+const edgeMachine = (withEventless: boolean) =>
+  setup({ types: {} as AggregateTypes<typeof edgeCommands, typeof edgeEvents, object> }).createMachine({
+    id: 'Edge',
+    initial: 'a',
+    states: {
+      a: {
+        // Fires on a command no transition of `a` takes, if its guard reads that command.
+        ...(withEventless ? { always: { guard: ({ event }) => event.type === 'Nudge', actions: emit({ type: 'Poked', data: {} }) } } : {}),
+        on: { Stay: { target: 'a' }, Forbidden: {}, Poke: { actions: emit({ type: 'Poked', data: {} }) } },
+      },
+      b: { on: { Nudge: { actions: emit({ type: 'Poked', data: {} }) }, Forbidden: { actions: emit({ type: 'Poked', data: {} }) } } },
+    },
+  });
+
 describe('aggregate instance (the host rules, in memory)', () => {
+  it.each([false, true])('tells an accepted command from one not accepted as can() does (eventless transitions: %s)', async (withEventless) => {
+    const Edge = defineAggregate({ name: 'Edge', machine: edgeMachine(withEventless), commands: edgeCommands, events: edgeEvents });
+    const instance = createAggregateInstance(Edge, 'e-1');
+    const decide = (type: string) => instance.decide({ type, aggregate: 'Edge', id: 'e-1', payload: {}, commandId: `c-${type}` });
+    expect(await decide('Stay')).toEqual({ ok: true, events: [] });
+    expect(await decide('Poke')).toEqual({ ok: true, events: [{ type: 'Poked', data: {} }] });
+    for (const type of ['Forbidden', 'Nudge']) {
+      expect(await decide(type)).toMatchObject({ ok: false, error: { code: 'rejected', message: `command ${type} is not accepted in state a` } });
+    }
+  });
+
+
   it('rejects a command not accepted in the current state, naming the command and the state', async () => {
     const instance = createAggregateInstance(Lab, 'l-1');
     instance.evolve([envelope('Started', {}, 1)]);
