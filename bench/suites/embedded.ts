@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { Account } from '../../actors/index.js';
-import { encodeCommitRecord } from '../../src/eventLog/commitRecord.js';
 import { createApp, type Command, type CommandResult } from '../../src/index.js';
 import type { Suite } from '../main.js';
 import { percentile, type Report } from '../support/report.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
 import { createW1, type W1 } from '../support/w1.js';
+import { w1Commits } from '../support/w1Commits.js';
 
 const WINDOW = 2000;
 
@@ -66,29 +66,8 @@ async function runRawLmdb(w1: W1, window: number) {
   const dir = mkdtempSync(join(tmpdir(), 'trib-raw-'));
   const root = open({ path: dir });
   const db = root.openDB<Uint8Array, number>({ name: 'commits', encoding: 'binary' });
-  const versions = new Map<string, number>();
-  const balances = new Map<string, number>();
-  const records: Array<{ id: string; bytes: Uint8Array }> = [];
-  // Only accepted commands become commits; decide them with the model's rules.
-  for (const c of [...w1.open, ...w1.operations]) {
-    const amount = (c.payload as { amount?: number }).amount ?? 0;
-    const balance = balances.get(c.id) ?? 0;
-    let type: string;
-    if (c.type === 'OpenAccount') type = 'AccountOpened';
-    else if (c.type === 'Deposit') type = 'Deposited';
-    else if (amount <= balance) type = 'Withdrawn';
-    else continue;
-    balances.set(c.id, type === 'Deposited' ? balance + amount : type === 'Withdrawn' ? balance - amount : 0);
-    const version = (versions.get(c.id) ?? 0) + 1;
-    versions.set(c.id, version);
-    records.push({
-      id: c.id,
-      bytes: encodeCommitRecord({
-        aggregate: 'Account', id: c.id, version, commandId: c.commandId!, correlationId: c.commandId!,
-        causationId: c.commandId!, timestamp: Date.now(), events: [{ type, data: c.payload }],
-      }),
-    });
-  }
+  // Only accepted commands become commits; w1Commits decides them with the model's rules.
+  const records = w1Commits(w1);
   const opens = records.slice(0, w1.open.length);
   const ops = records.slice(w1.open.length);
   let position = 0;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { acquireWriterLock } from '../eventLog/lmdb/writerLock.js';
+import { acquireWriterLock, lockHolder } from '../eventLog/lmdb/writerLock.js';
 
 /**
  * The claim of one process to run the projections of a views directory.
@@ -17,8 +17,6 @@ export type ViewsLock = {
   release(): void;
 };
 
-// The same single-writer lock file as the embedded log's, in the views directory.
-const LOCK_FILE = 'writer.lock';
 
 /**
  * Claims the views directory `dir` for this process, so that no two processes run the same
@@ -59,17 +57,5 @@ export function lockViews(dir: string): ViewsLock {
  * ```
  */
 export function viewsHolder(dir: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number.parseInt(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8'), 10);
-  } catch {
-    return undefined;
-  }
-  if (!Number.isSafeInteger(pid)) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return lockHolder(dir);
 }

@@ -5,6 +5,8 @@ import { ConfigError } from '../../errors.js';
 /** A held writer lock; `release()` is idempotent. */
 export type WriterLock = { release(): void };
 
+const LOCK_FILE = 'writer.lock';
+
 // Directories locked by this process, so a second log instance in the same process is refused too
 // (the pid in the file cannot tell it apart from the first).
 const heldHere = new Set<string>();
@@ -35,6 +37,25 @@ function tryCreate(file: string): boolean {
 }
 
 /**
+ * The pid of the live process holding the writer lock of `dir` (this one included), if any.
+ *
+ * @example
+ * ```ts
+ * const pid = lockHolder('./data/log');
+ * if (pid !== undefined) console.log(`written by process ${pid}`);
+ * ```
+ */
+export function lockHolder(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(join(dir, LOCK_FILE), 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  return Number.isSafeInteger(pid) && isAlive(pid) ? pid : undefined;
+}
+
+/**
  * Takes the single-writer lock of an embedded log directory: a `writer.lock` file holding the
  * owner's pid. A lock left by a process that died (kill -9, a crash) is taken over. A live owner
  * means a {@link ConfigError} naming it: two processes appending to one embedded log would each
@@ -48,7 +69,7 @@ function tryCreate(file: string): boolean {
  */
 export function acquireWriterLock(dir: string): WriterLock {
   const real = realpathSync(dir);
-  const file = join(real, 'writer.lock');
+  const file = join(real, LOCK_FILE);
   if (heldHere.has(real)) {
     throw new ConfigError(`the event log at ${dir} is already open for writing in this process; close it first`, { path: dir });
   }
