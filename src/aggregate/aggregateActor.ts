@@ -50,11 +50,13 @@ export type AggregateActorOptions = {
  * The host of one aggregate instance (DESIGN.md, "Aggregates are XState actors"). Commands go
  * through a mailbox, one at a time; different instances run in parallel. For each command it:
  * answers a repeated commandId with the first result; checks `expectedVersion`; asks the machine
- * (`can()`, send, collect emitted events, or a rejection); appends ONE commit at the instance's
- * version; and only then evolves the machine with the stored envelopes. On a `ConcurrencyError`
- * (another writer won) it catches up from the log and retries, up to `maxAttempts`. A refusal or
- * a no-op writes nothing, so no conflict would reveal a stale instance: before answering one, it
- * catches up from the log, and decides again if another writer had moved the aggregate on.
+ * (send, collect emitted events, or a rejection; not accepted as `can()` would say); appends ONE
+ * commit at the instance's version; and only then evolves the machine with the stored envelopes.
+ * On a `ConcurrencyError` (another writer won) it catches up from the log and retries, up to
+ * `maxAttempts`. A refusal or a no-op writes nothing, so no conflict would reveal a stale
+ * instance: before answering one, it catches up from the log, and decides again if another writer
+ * had moved the aggregate on; so does a state read. Both skip that read when the log is an
+ * `exclusiveWriter`, since then no other writer exists.
  *
  * A command that emits no event succeeds without writing: the result carries the current version
  * and the position of the aggregate's last commit (0 if none), and `events: []`. A retried

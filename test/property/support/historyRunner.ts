@@ -176,14 +176,13 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
       if (!versions.has(key)) versions.set(key, versionOf(world, aggregate, id));
       return versions.get(key)!;
     };
+    // A re-send may pick a command issued earlier in the same group: a retry while the first is in flight.
     for (const e of entries) {
-      if (isResend(e)) {
-        if (sent.length > 0) out.push(sent[e.resend % sent.length]);
-        continue;
-      }
-      out.push(build(e, versionAtStart(e.aggregate, e.id)));
+      if (isResend(e) && sent.length === 0) continue;
+      const c = isResend(e) ? sent[e.resend % sent.length] : build(e, versionAtStart(e.aggregate, e.id));
+      out.push(c);
+      sent.push(c);
     }
-    sent.push(...out);
     return out;
   };
 
