@@ -5,4 +5,33 @@
 import type { ReadConfig, WriteConfig } from '../arbitraries.js';
 import type { Regression } from '../support/fcSettings.js';
 
-export const changeStreamRegressions: Regression<{ write: WriteConfig; read: ReadConfig }>[] = [];
+export const changeStreamRegressions: Regression<{ write: WriteConfig; read: ReadConfig }>[] = [
+  {
+    found:
+      'After a rebuild (time batching on: maxDelay 2, own reader per projection), the rebuilt projection ' +
+      'stops following the log: OrderSummary stays at position 5 while the head is 6, and waitFor(6) times out.',
+    config: { write: { snapshotEvery: { Account: 1, Customer: 2 }, maxActors: 10_000 }, read: { maxBatch: 1000, maxDelay: 2, shareReads: false } },
+    steps: [
+      { kind: 'sequence', remote: false, cmds: [{ aggregate: 'Order', id: 'o2', type: 'CreateOrder', payload: { customerId: 'c1' }, cid: true }] },
+      {
+        kind: 'rebuild',
+        projection: 'OrderSummary',
+        during: [
+          { aggregate: 'Account', id: 'a1', type: 'OpenAccount', payload: { owner: 'Ada' }, cid: true },
+          { aggregate: 'Account', id: 'a1', type: 'Withdraw', payload: { amount: 1 }, cid: true },
+        ],
+      },
+      { kind: 'sequence', remote: false, cmds: [{ aggregate: 'Order', id: 'o1', type: 'CreateOrder', payload: { customerId: 'c1' }, cid: false }] },
+      {
+        kind: 'sequence',
+        remote: false,
+        cmds: [
+          { aggregate: 'Account', id: 'a2', type: 'OpenAccount', payload: { owner: 'Ada' }, cid: true },
+          { aggregate: 'Account', id: 'a2', type: 'Deposit', payload: { amount: 29 }, cid: true },
+          { aggregate: 'Account', id: 'a2', type: 'Withdraw', payload: { amount: 1 }, cid: true },
+        ],
+      },
+      { kind: 'settle' },
+    ],
+  },
+];
