@@ -89,7 +89,8 @@ export type OrderSummaryEvents = {
  * const customer = await projections.get(OrderSummary).get(customerKey('c-1'));
  * ```
  */
-export const customerKey = (customerId: string): string => `customer:${customerId}`;
+// "." can never occur in an aggregate id, so no order id can collide with a customer row.
+export const customerKey = (customerId: string): string => `customer.${customerId}`;
 
 function order(view: View<OrderSummaryValue>, orderId: string): OrderSummaryRow {
   const row = view.get(orderId);
@@ -111,7 +112,7 @@ function copyCustomer(view: View<OrderSummaryValue>, customerId: string, details
 
 /**
  * OrderSummary: one row per order with its customer's name and email, item count, total,
- * product names, status and `shippedAt`. Keys: the order id; customers under `customer:<id>`;
+ * product names, status and `shippedAt`. Keys: the order id; customers under `customer.<id>` (no id contains ".");
  * index `byCustomer` (customer id → order ids).
  *
  * @example

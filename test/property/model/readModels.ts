@@ -70,7 +70,7 @@ function accountBalance(world: World, log: ModelCommit[]): ViewState {
 
 function orderSummary(world: World, facts: OrderFacts[]): ViewState {
   const view: ViewState = {};
-  for (const [id, c] of world.customers) view[`customer:${id}`] = { kind: 'customer', customerId: id, name: c.name, email: c.email };
+  for (const [id, c] of world.customers) view[`customer.${id}`] = { kind: 'customer', customerId: id, name: c.name, email: c.email };
   for (const f of facts) {
     const o = world.orders.get(f.id)!;
     const customer = world.customers.get(o.customerId);
