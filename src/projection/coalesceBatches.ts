@@ -46,8 +46,11 @@ export async function* coalesceBatches<T>(
       yield batch;
     }
   } finally {
-    // A read still pending belongs to the source, which ends it when its signal aborts.
-    if (pending) pending.catch(() => undefined);
+    // A read still pending is ended by the source's signal, but it may already have produced its
+    // value: the source then waits at that yield until it is returned, holding on to whatever it
+    // holds (a shared feed keeps its batches for it). Return it once the read settles, without
+    // waiting here for a read that may be a live wait.
+    if (pending) void pending.then(() => iterator.return?.()).catch(() => undefined);
     else await iterator.return?.();
   }
 }

@@ -18,7 +18,7 @@ import { aggregates, closeNats, createStore, ENGINES } from './support/engines.j
 import { numRuns, parameters, timeoutFor } from './support/fcSettings.js';
 import { withHistoryRunner, type HistoryRunner } from './support/historyRunner.js';
 
-const RUNS = { embedded: 90, nats: 45 } as const;
+const RUNS = { embedded: 250, nats: 150 } as const;
 
 afterAll(closeNats);
 

@@ -44,7 +44,7 @@ const delivery: fc.Arbitrary<Delivery> = fc.record({
   pace: fc.constantFrom('wait' as const, 'free' as const, 'scheduled' as const),
 });
 
-const RUNS = { embedded: 80, nats: 40 } as const;
+const RUNS = { embedded: 150, nats: 80 } as const;
 
 afterAll(closeNats);
 

@@ -19,7 +19,7 @@ import { closeNats, createStore, ENGINES } from './support/engines.js';
 import { numRuns, parameters, timeoutFor } from './support/fcSettings.js';
 import { withHistoryRunner } from './support/historyRunner.js';
 
-const RUNS = { embedded: 80, nats: 40 } as const;
+const RUNS = { embedded: 150, nats: 80 } as const;
 
 afterAll(closeNats);
 

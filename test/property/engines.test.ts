@@ -20,7 +20,7 @@ import { closeNats, createStore, type Store } from './support/engines.js';
 import { numRuns, parameters, timeoutFor, withTrace } from './support/fcSettings.js';
 import { createHistoryRunner, HISTORY_TIMEOUT_MS, within, type HistoryRunner } from './support/historyRunner.js';
 
-const RUNS = 80;
+const RUNS = 150;
 
 afterAll(closeNats);
 

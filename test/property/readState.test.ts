@@ -15,7 +15,7 @@ import { closeNats, createStore, ENGINES } from './support/engines.js';
 import { numRuns, parameters, timeoutFor } from './support/fcSettings.js';
 import { withHistoryRunner } from './support/historyRunner.js';
 
-const RUNS = { embedded: 90, nats: 45 } as const;
+const RUNS = { embedded: 180, nats: 100 } as const;
 
 afterAll(closeNats);
 

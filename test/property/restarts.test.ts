@@ -16,7 +16,7 @@ import { closeNats, createStore, ENGINES, openProjections } from './support/engi
 import { numRuns, parameters, timeoutFor } from './support/fcSettings.js';
 import { withHistoryRunner } from './support/historyRunner.js';
 
-const RUNS = { embedded: 80, nats: 40 } as const;
+const RUNS = { embedded: 150, nats: 80 } as const;
 
 afterAll(closeNats);
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { MsgHdrsImpl, type NatsConnection } from '@nats-io/transport-node';
 import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
@@ -192,6 +193,8 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
 
   let closed = false;
   const closing = new AbortController();
+  // Every live reader listens for the log closing; dozens of readers are normal, not a leak.
+  setMaxListeners(0, closing.signal);
   const cleanups = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     cleanups.add(p);

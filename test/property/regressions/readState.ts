@@ -14,7 +14,8 @@ export const readStateRegressions: Regression<ReadStateConfig>[] = [
     found:
       'OrderSummary keys orders by their bare id and customers by `customer:<id>`: an order whose id is ' +
       '`customer:c1` (a valid id) shares its row with customer c1. Registering c1 overwrites the order, and ' +
-      "the order's next event stops the projection (poison: no order customer:c1 in the view).",
+      "the order's next event stops the projection (poison: no order customer:c1 in the view). Fixed: customer " +
+      'rows are now under `customer.<id>`, and no aggregate id contains a dot.',
     config,
     steps: [
       { kind: 'send', remote: false, cmd: { aggregate: 'Order', id: 'customer:c1', type: 'CreateOrder', payload: { customerId: 'c1' }, cid: true } },

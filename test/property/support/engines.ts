@@ -66,9 +66,25 @@ function tempRoot(): string {
 }
 
 const root = tempRoot();
+const PREFIX = 'trib-prop-';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+// A killed test process cannot clean up, and tmpfs is memory: remove what dead processes left.
+for (const name of fs.readdirSync(root)) {
+  const pid = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length).split('-')[0]) : Number.NaN;
+  if (Number.isSafeInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+}
 
 export async function createStore(engine: EngineName): Promise<Store> {
-  const dir = fs.mkdtempSync(path.join(root, 'trib-prop-'));
+  const dir = fs.mkdtempSync(path.join(root, `${PREFIX}${process.pid}-`));
   if (engine === 'embedded') {
     return { engine, dir, dispose: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }

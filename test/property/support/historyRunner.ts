@@ -28,6 +28,7 @@ import {
 } from '../model/world.js';
 import { assertSame, readIndexes, readViews } from './compare.js';
 import { withTrace } from './fcSettings.js';
+import { describeCommand, describePrediction, describeResult, outcomeOf } from './traceFormat.js';
 import { isNatsApp, openApp, openProjections, type Store } from './engines.js';
 
 export type RunnerOptions = {
@@ -56,7 +57,10 @@ export type HistoryRunner = StepTarget & {
   readonly stats: Map<string, number>;
   /** Closes the app (and projections) and opens it again, with other write settings if given. */
   restartApp(write?: WriteConfig): Promise<App | NatsApp>;
-  /** Waits for the live projections to reach the head; compares views, indexes and folds with the model. */
+  /**
+   * Compares every aggregate's write-model state with the model; with live projections, then waits
+   * for them to reach the head and compares views, indexes and change-stream folds too.
+   */
   settle(): Promise<ReadState | undefined>;
   /** Waits until every projection of `projections` has processed the model's head. */
   waitForHead(projections: Projections): Promise<void>;
@@ -70,35 +74,6 @@ export type HistoryRunner = StepTarget & {
 };
 
 const INDEX_CANDIDATES = { byCustomer: [...CUSTOMER_IDS, ...STRANGERS], byOrder: [...ORDER_IDS] };
-
-function describeCommand(c: unknown): string {
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) return `(not a command: ${JSON.stringify(c)})`;
-  const { type, aggregate, id, payload, commandId, expectedVersion, correlationId } = c as Record<string, unknown>;
-  const extras = [
-    commandId !== undefined ? `cid=${String(commandId)}` : 'cid=(generated)',
-    expectedVersion !== undefined ? `expectedVersion=${String(expectedVersion)}` : '',
-    correlationId !== undefined ? `corr=${String(correlationId)}` : '',
-  ].filter(Boolean);
-  return `${String(type)} ${String(aggregate)}/${String(id)} ${payload === undefined ? '(no payload)' : JSON.stringify(payload)} [${extras.join(' ')}]`;
-}
-
-function describeResult(r: CommandResult): string {
-  if (r.ok) return r.events.length === 0 ? `ok v${r.version} (no events)` : `ok v${r.version} @${r.position} ${r.events.map((e) => e.type).join(',')}`;
-  const reason = r.error.details?.reason;
-  return `${r.error.code}${typeof reason === 'string' ? `(${reason})` : ''}`;
-}
-
-function describePrediction(p: Prediction): string {
-  if (p.kind === 'accepted') return `ok v${p.version} ${p.events.map((e) => e.type).join(',')}`;
-  if (p.kind === 'duplicate') return `the first result again (ok v${p.first.version} @${p.first.position})`;
-  return `${p.code}${p.reason ? `(${p.reason})` : ''}`;
-}
-
-/** The engine-independent outcome of a command, for comparing engines. */
-function outcomeOf(r: CommandResult): string {
-  if (!r.ok) return `${r.error.code}${typeof r.error.details?.reason === 'string' ? `(${r.error.details.reason})` : ''}`;
-  return `ok v${r.version} ${JSON.stringify(r.events.map((e) => ({ type: e.type, data: e.data, version: e.version })))}`;
-}
 
 const aggregateOf = (c: unknown): string | undefined =>
   typeof c === 'object' && c !== null && typeof (c as { aggregate?: unknown }).aggregate === 'string' ? (c as { aggregate: string }).aggregate : undefined;
