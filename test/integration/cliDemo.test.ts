@@ -1,29 +1,20 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoWorkload } from '../../src/cli/demo/demoWorkload.js';
+import { runCli, type CliRun } from '../support/runCli.js';
 import { sharedNatsUrl } from '../support/sharedNats.js';
 
-const bin = fileURLToPath(new URL('../../src/cli/tributary.js', import.meta.url));
 const COMMANDS = 2000;
 const SEED = 7;
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
-async function demo(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const child = spawn(process.execPath, [bin, 'demo', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function demo(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return runCli(['demo', ...args], env);
 }
 
 function withoutNats(): NodeJS.ProcessEnv {

@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandResult } from '../../src/commands/command.js';
 import { createCommandClient } from '../../src/commands/commandClient.js';
 import { createNatsEventLog } from '../../src/eventLog/nats/createNatsEventLog.js';
+import { runCli, tributaryBin, type CliRun } from '../support/runCli.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
-const bin = fileURLToPath(new URL('../../src/cli/tributary.js', import.meta.url));
+const bin = tributaryBin;
 let servers: string;
 let nc: NatsConnection;
 let stream: string;
@@ -21,14 +21,8 @@ function env(): NodeJS.ProcessEnv {
   return { ...process.env, NATS_URL: servers, LOG_LEVEL: 'info' };
 }
 
-async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, env());
 }
 
 beforeAll(async () => {

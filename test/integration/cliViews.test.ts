@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,13 +10,14 @@ import { Account } from '../../actors/index.js';
 import { AccountBalance } from '../../projections/index.js';
 import { createCommandClient } from '../../src/commands/commandClient.js';
 import { createApp } from '../../src/createApp.js';
+import { runCli, tributaryBin, type CliRun } from '../support/runCli.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
-const bin = fileURLToPath(new URL('../../src/cli/tributary.js', import.meta.url));
+const bin = tributaryBin;
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -26,14 +26,8 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = baseEnv()): Promise<Run> {
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function cli(args: string[], env: NodeJS.ProcessEnv = baseEnv()): Promise<Run> {
+  return runCli(args, env);
 }
 
 // Starts a long-running `tributary serve` and resolves once it logged that it is ready.

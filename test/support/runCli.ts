@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI entry `npx tributary` runs. */
+export const tributaryBin = fileURLToPath(new URL('../../src/cli/tributary.js', import.meta.url));
+
+/** What a finished CLI run printed, and how it exited. */
+export type CliRun = { code: number | null; stdout: string; stderr: string };
+
+/**
+ * Runs `tributary <args>` as a child process to the end, collecting its output.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runCli(['query', 'AccountBalance', 'a-1', '--data-dir', dir], process.env);
+ * ```
+ */
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const child = spawn(process.execPath, [tributaryBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
