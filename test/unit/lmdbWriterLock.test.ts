@@ -58,3 +58,12 @@ describe('embedded log writer lock', () => {
     expect(await log.headPosition()).toBe(0);
   });
 });
+
+describe('embedded log robustness', () => {
+  it('refuses an append whose data cannot be encoded, and keeps working', async () => {
+    const log = await createLmdbEventLog({ path: tempDir() });
+    cleanups.push(() => log.close());
+    await expect(log.append('A', 'x', [{ type: 'E', data: { n: 10n ** 30n } }], { commandId: 'big' })).rejects.toMatchObject({ code: 'bad_encoding' });
+    expect(await log.append('A', 'x', ev, { commandId: 'ok' })).toMatchObject({ version: 1, position: 1 });
+  });
+});

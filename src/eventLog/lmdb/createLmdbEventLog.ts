@@ -47,7 +47,8 @@ const HEAD_CACHE_SIZE = 100_000;
 type AppendOutcome =
   | { kind: 'ok'; version: number; position: number; record: CommitRecord }
   | { kind: 'duplicate'; position: number; record: CommitRecord }
-  | { kind: 'conflict'; actual: number };
+  | { kind: 'conflict'; actual: number }
+  | { kind: 'unencodable'; error: unknown };
 
 /**
  * Opens the embedded event log: an LMDB environment on disk, no server needed.
@@ -160,7 +161,13 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
         timestamp,
         events: events as DomainEvent[],
       };
-      const bytes = encodeCommitRecord(record);
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeCommitRecord(record);
+      } catch (err) {
+        // Bad event data refuses this append only; the log itself is fine.
+        return { kind: 'unencodable', error: err };
+      }
       // Nothing may throw after the position is taken, or the log would skip one.
       const at = ++position;
       commits.putSync(at, bytes);
@@ -196,6 +203,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
           events: toEnvelopes(outcome.record, outcome.position),
           duplicate: true,
         };
+      case 'unencodable':
+        throw outcome.error;
       case 'conflict':
         throw new ConcurrencyError(
           `${aggregate}/${id}: expected version ${String(opts.expectedVersion)}, but it is at version ${outcome.actual}`,
