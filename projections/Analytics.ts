@@ -1,4 +1,5 @@
 import { defineProjection, type View } from '../src/index.js';
+import type { OrderEvents } from './orderEvents.js';
 
 /**
  * Where an order stands.
@@ -58,12 +59,7 @@ export type AnalyticsValue = StatusStats | DayStats | OrderStats;
  * const e: DomainEvent<'ItemAdded', AnalyticsEvents['ItemAdded']> = { type: 'ItemAdded', data: { quantity: 2, unitPrice: 450 } };
  * ```
  */
-export type AnalyticsEvents = {
-  OrderCreated: { customerId: string };
-  ItemAdded: { quantity: number; unitPrice: number };
-  OrderShipped: Record<string, never>;
-  OrderCancelled: { reason?: string };
-};
+export type AnalyticsEvents = OrderEvents;
 
 /** @example `await analytics.get(statusKey('shipped'))` */
 export const statusKey = (status: AnalyticsStatus): string => `status/${status}`;

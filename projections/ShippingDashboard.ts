@@ -1,4 +1,5 @@
 import { defineProjection, type View } from '../src/index.js';
+import type { OrderEvents } from './orderEvents.js';
 
 /**
  * An order waiting to be shipped. Amounts are integer cents.
@@ -48,12 +49,7 @@ export type ShippingDashboardValue = AwaitingShipment | ShippedDay | ShippingSum
  * const e: DomainEvent<'OrderShipped', ShippingDashboardEvents['OrderShipped']> = { type: 'OrderShipped', data: {} };
  * ```
  */
-export type ShippingDashboardEvents = {
-  OrderCreated: { customerId: string };
-  ItemAdded: { quantity: number; unitPrice: number };
-  OrderShipped: Record<string, never>;
-  OrderCancelled: { reason?: string };
-};
+export type ShippingDashboardEvents = OrderEvents;
 
 /**
  * The UTC day of a timestamp, `YYYY-MM-DD`.

@@ -87,7 +87,7 @@ function describeEvents(events: readonly { type: string; data: unknown }[]): str
 
 /**
  * Given/when/then specifications for an aggregate, in the style of Emmett's DeciderSpecification.
- * It runs the same decide logic as the host (payload validation, `can()`, emit collection,
+ * It runs the same decide logic as the host (payload validation, the not-accepted check, emit collection,
  * `reject`, event validation) purely in memory: no log, no app.
  *
  * The history is validated against the event schemas and applied through the machine's event

@@ -6,6 +6,8 @@ const opened = [{ type: 'AccountOpened', data: { owner: 'Ada' } }] as const;
 const funded = [...opened, { type: 'Deposited', data: { amount: 1000 } }, { type: 'Withdrawn', data: { amount: 300 } }] as const;
 const closed = [...opened, { type: 'AccountClosed', data: {} }] as const;
 
+// The assertions are `.then(events)` and `.thenRejects(code, reason)`: they reject with an
+// AssertionError on any difference (test/unit/testing/given.test.ts shows a wrong expectation fails).
 describe('Account', () => {
   describe('OpenAccount', () => {
     it('opens a new account', async () => {

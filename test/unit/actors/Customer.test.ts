@@ -7,6 +7,8 @@ const address = { street: '1 Main St', city: 'Berlin', postalCode: '10115', coun
 const registered: History = [{ type: 'CustomerRegistered', data: { name: 'Ada Lovelace', email: 'ada@example.org', phone: '+4930123456' } }];
 const withAddress: History = [...registered, { type: 'UserAddressUpdated', data: address }];
 
+// The assertions are `.then(events)` and `.thenRejects(code, reason)`: they reject with an
+// AssertionError on any difference (test/unit/testing/given.test.ts shows a wrong expectation fails).
 describe('Customer', () => {
   describe('RegisterCustomer', () => {
     it('registers a customer', async () => {

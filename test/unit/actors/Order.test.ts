@@ -9,6 +9,8 @@ const withItem: History = [...created, { type: 'ItemAdded', data: tea }];
 const shipped: History = [...withItem, { type: 'OrderShipped', data: {}, timestamp: 1_700_000_000_000 }];
 const cancelled: History = [...withItem, { type: 'OrderCancelled', data: { reason: 'changed my mind' } }];
 
+// The assertions are `.then(events)` and `.thenRejects(code, reason)`: they reject with an
+// AssertionError on any difference (test/unit/testing/given.test.ts shows a wrong expectation fails).
 describe('Order', () => {
   describe('CreateOrder', () => {
     it('creates an order for a customer', async () => {
