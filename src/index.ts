@@ -1,28 +1,21 @@
 /**
- * Tributary's public surface. Examples in actors/ and projections/ import only from here,
- * exactly as a user's code would.
+ * Tributary's public surface, `import { ... } from 'tributary'`: what a user writes (aggregates,
+ * projections, a config), the app that runs them, and their types. It is a deliberate list: add
+ * a name here only when users need it. The NATS building blocks are in `tributary/nats`
+ * (src/nats.ts), the test helpers in `tributary/testing`, and the plumbing that tests and the CLI
+ * share in src/internal.ts, which is not exported from the package. Examples in actors/ and
+ * projections/ import only from here, exactly as a user's code would.
  */
 export * from './errors.js';
-export { encode, decode } from './codec/msgpack.js';
-export { createLogger, childLogger, type Logger, type LoggerOptions, type LogContext } from './logging/logger.js';
-export { assertAggregateId, assertAggregateName, MAX_ID_LENGTH } from './eventLog/subjectToken.js';
-export type * from './eventLog/eventLog.js';
-export type { Command, CommandResult } from './commands/command.js';
-export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
-export { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
-export { connectNats, resolveNatsConnectOptions, type NatsConnectOptions } from './eventLog/nats/connectNats.js';
+
+// Authoring: aggregates.
 export { defineAggregate, type AggregateDefinition, type AnyAggregateDefinition, type ContextOf, type DefineAggregateOptions } from './aggregate/defineAggregate.js';
 export { reject, isRejection, REJECTION_TYPE, type Rejection, type RejectionMessage } from './aggregate/reject.js';
 export type { AggregateTypes, CommandMessage, CommandsOf, DomainEventsOf, EmittedOf, EventsOf, SchemaMap } from './aggregate/aggregateTypes.js';
 export type { AggregateState } from './aggregate/aggregateActor.js';
 export type { SchemaIssue } from './aggregate/validateSchema.js';
-export { createApp, type App, type AppOptions, type CommonAppOptions, type EmbeddedAppOptions } from './createApp.js';
-export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './testing/given.js';
-export type { AppProjectionOptions, NatsApp, NatsAppOptions } from './createApp.js';
-export { createCommandService, DEFAULT_MAX_COMMAND_BYTES, type CommandService, type CommandServiceOptions } from './commands/commandService.js';
-export { createCommandClient, DEFAULT_COMMAND_TIMEOUT, type CommandClient, type CommandClientOptions, type SendOptions } from './commands/commandClient.js';
-export { commandSubject, DEFAULT_COMMAND_PREFIX, DEFAULT_COMMAND_QUEUE } from './commands/commandSubjects.js';
-export { JSON_CONTENT_TYPE } from './commands/commandWire.js';
+
+// Authoring: projections.
 export {
   defineProjection,
   type EventMap,
@@ -33,6 +26,18 @@ export {
   type ProjectionOptions,
 } from './projection/defineProjection.js';
 export type { IndexKey, View, ViewIndex } from './projection/view.js';
+
+// The app and the CLI's config.
+export { createApp, type App, type AppOptions, type AppProjectionOptions, type CommonAppOptions, type EmbeddedAppOptions, type NatsApp, type NatsAppOptions } from './createApp.js';
+export { defineConfig, type TributaryConfig, type NatsConfig } from './defineConfig.js';
+
+// Commands, events and the log.
+export type { Command, CommandResult } from './commands/command.js';
+export type * from './eventLog/eventLog.js';
+export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
+
+// Read models without createApp, and what a projection offers.
+export { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 export type {
   ChangesFromOptions,
   EntriesOptions,
@@ -48,18 +53,14 @@ export type {
   ViewEntry,
   WaitOptions,
 } from './projection/projection.js';
-export { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
-export {
-  createViewClient,
-  DEFAULT_VIEW_TIMEOUT,
-  type NodeRebuildOutcome,
-  type NodeRebuildProgress,
-  type ViewClient,
-  type ViewClientOptions,
-  type WatchOptions,
-} from './views/viewClient.js';
-export { createViewPublisher, type ViewPublisherOptions } from './views/viewPublisher.js';
-export { createViewService, type ViewService, type ViewServiceOptions } from './views/viewService.js';
-export { DEFAULT_VIEWS_QUEUE, decodeViewKey, encodeViewKey, viewChangeSubject, viewRequestSubjects } from './views/viewSubjects.js';
-export type { ReadNodeStatus, RebuildMessage, ViewQuery, ViewQueryChunk } from './views/viewWire.js';
-export { lockViews, viewsHolder, type ViewsLock } from './views/viewsLock.js';
+
+// Logging.
+export { createLogger, type Logger, type LoggerOptions, type LogContext } from './logging/logger.js';
+
+// The types a NatsApp exposes; their factories are in tributary/nats.
+export type { NatsEventLog, NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
+export type { NatsConnectOptions } from './eventLog/nats/connectNats.js';
+export type { CommandClient, CommandClientOptions, SendOptions } from './commands/commandClient.js';
+export type { CommandService, CommandServiceOptions } from './commands/commandService.js';
+export type { NodeRebuildOutcome, NodeRebuildProgress, ViewClient, ViewClientOptions, WatchOptions } from './views/viewClient.js';
+export type { ViewService, ViewServiceOptions } from './views/viewService.js';

@@ -1,6 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+const source = (file: string) => new URL(`../src/${file}`, import.meta.url).pathname;
+
 export default defineConfig({
+  // `import 'tributary'` in tests (the README examples) means the sources, not a build in dist/.
+  resolve: {
+    alias: [
+      { find: /^tributary$/, replacement: source('index.ts') },
+      { find: /^tributary\/nats$/, replacement: source('nats.ts') },
+      { find: /^tributary\/testing$/, replacement: source('testing/index.ts') },
+    ],
+  },
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],

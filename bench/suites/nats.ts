@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Account } from '../../actors/index.js';
 import { decodeCommitRecord } from '../../src/eventLog/commitRecord.js';
-import { createApp, createCommandClient, defineAggregate, type Command, type CommandResult, type NatsApp } from '../../src/index.js';
+import { createApp, createCommandClient, defineAggregate, type Command, type CommandResult, type NatsApp } from '../../src/internal.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
 import { startNatsServer } from '../../test/support/natsServer.js';
 import type { Suite } from '../main.js';

@@ -16,7 +16,7 @@ import {
   type App,
   type EventLog,
   type View,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
 import { startNatsServer } from '../../test/support/natsServer.js';
 import type { Suite } from '../main.js';

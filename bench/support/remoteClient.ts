@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { createCommandClient, type CommandResult } from '../../src/index.js';
+import { createCommandClient, type CommandResult } from '../../src/internal.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
 import { percentile } from './report.js';
 import { createW1 } from './w1.js';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { Command } from 'commander';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerSend } from './commands/send.js';

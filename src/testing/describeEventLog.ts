@@ -1,7 +1,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import type { Commit, DomainEvent, EventLog } from '../eventLog/eventLog.js';
+import type { TestRunner } from './testRunner.js';
 
 /**
  * A log under test, with a way to close and reopen it on the same storage.
@@ -21,10 +21,13 @@ export type EventLogFixture = {
 
 /**
  * The event log conformance suite: every engine runs exactly these tests, so "the same semantics"
- * is checked, not promised. Each test gets a fresh fixture.
+ * is checked, not promised. Each test gets a fresh fixture. The tests are registered with the
+ * `describe`, `it` and `expect` you pass, so that this module imports no test runner.
  *
  * @example
  * ```ts
+ * import { describe, expect, it } from 'vitest';
+ *
  * describeEventLog('lmdb', async () => {
  *   const dir = mkdtempSync(join(tmpdir(), 'log-'));
  *   let log = await createLmdbEventLog({ path: dir });
@@ -33,10 +36,11 @@ export type EventLogFixture = {
  *     reopen: async () => { await log.close(); return (log = await createLmdbEventLog({ path: dir })); },
  *     cleanup: async () => { await log.close(); rmSync(dir, { recursive: true, force: true }); },
  *   };
- * });
+ * }, { describe, it, expect });
  * ```
  */
-export function describeEventLog(name: string, makeLog: () => Promise<EventLogFixture>): void {
+export function describeEventLog(name: string, makeLog: () => Promise<EventLogFixture>, runner: TestRunner): void {
+  const { describe, it, expect } = runner;
   const ev = (type: string, n: number): DomainEvent => ({ type, data: { n } });
 
   const withLog = (title: string, body: (f: EventLogFixture) => Promise<void>, timeout?: number) =>

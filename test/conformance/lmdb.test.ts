@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,4 +23,4 @@ describeEventLog('lmdb', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, { describe, it, expect });

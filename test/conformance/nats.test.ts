@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createNatsEventLog } from '../../src/eventLog/nats/createNatsEventLog.js';
@@ -33,4 +34,4 @@ describeEventLog('nats', async () => {
       }
     },
   };
-});
+}, { describe, it, expect });

@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describe, expect, it } from 'vitest';
 import { emit, setup } from 'xstate';
 import { decodeCommitRecord } from '../../src/eventLog/commitRecord.js';
-import { CodecError, MAX_ID_LENGTH, createApp, decode, defineAggregate, type AggregateTypes, type Command, type SchemaMap } from '../../src/index.js';
+import { CodecError, MAX_ID_LENGTH, createApp, decode, defineAggregate, type AggregateTypes, type Command, type SchemaMap } from '../../src/internal.js';
 import { openApp, tempDir } from './aggregate/support.js';
 
 const deposit = { type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 5 } };

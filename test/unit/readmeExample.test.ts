@@ -74,7 +74,7 @@ await app.close();
 process.chdir(home);
 
 // README:given:begin
-import { given } from 'tributary';
+import { given } from 'tributary/testing';
 
 await given(Tab, [{ type: 'TabOpened', data: { table: 7 } }]).when('CloseTab').thenRejects('rejected', 'NothingOrdered');
 await given(Tab, [{ type: 'TabOpened', data: { table: 7 } }])

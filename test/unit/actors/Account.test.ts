@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { Account } from '../../../actors/index.js';
-import { given } from '../../../src/index.js';
+import { given } from '../../../src/testing/index.js';
 
 const opened = [{ type: 'AccountOpened', data: { owner: 'Ada' } }] as const;
 const funded = [...opened, { type: 'Deposited', data: { amount: 1000 } }, { type: 'Withdrawn', data: { amount: 300 } }] as const;

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { Customer } from '../../../actors/index.js';
-import { given, type GivenEvent } from '../../../src/index.js';
+import { given, type GivenEvent } from '../../../src/testing/index.js';
 
 type History = GivenEvent<typeof Customer>[];
 const address = { street: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' };

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { Order } from '../../../actors/index.js';
-import { given, type GivenEvent } from '../../../src/index.js';
+import { given, type GivenEvent } from '../../../src/testing/index.js';
 
 type History = GivenEvent<typeof Order>[];
 const tea = { sku: 'TEA-1', name: 'Green tea', quantity: 2, unitPrice: 450 };

@@ -2,7 +2,8 @@ import { emit, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAggregateInstance } from '../../../src/aggregate/aggregateInstance.js';
-import { defineAggregate, given, type AggregateTypes, type CommandMessage, type EventEnvelope } from '../../../src/index.js';
+import { defineAggregate, type AggregateTypes, type CommandMessage, type EventEnvelope } from '../../../src/index.js';
+import { given } from '../../../src/testing/index.js';
 import { Lab, sideEffects } from './labAggregate.js';
 
 const started = [{ type: 'Started', data: {} }] as const;

@@ -3,7 +3,8 @@ import { assign, emit, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Account } from '../../../actors/index.js';
-import { defineAggregate, given, type AggregateTypes } from '../../../src/index.js';
+import { defineAggregate, type AggregateTypes } from '../../../src/index.js';
+import { given } from '../../../src/testing/index.js';
 
 const opened = [{ type: 'AccountOpened', data: { owner: 'Ada' } }] as const;
 

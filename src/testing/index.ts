@@ -1,0 +1,8 @@
+/**
+ * `tributary/testing`: helpers for your tests that import no test runner. `given` works with any
+ * (it throws `AssertionError`s); `describeEventLog` registers its suite with the `describe`, `it`
+ * and `expect` you pass.
+ */
+export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './given.js';
+export { describeEventLog, type EventLogFixture } from './describeEventLog.js';
+export type { Matchers, PromisedMatchers, TestRunner } from './testRunner.js';
