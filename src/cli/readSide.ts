@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
-import { exampleProjections } from '../../projections/index.js';
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
 import { connectNats } from '../eventLog/nats/connectNats.js';
@@ -12,26 +11,23 @@ import { createProjections, type Projections } from '../projection/createProject
 import type { ProjectionDefinition } from '../projection/defineProjection.js';
 import { createViewClient, type ViewClient } from '../views/viewClient.js';
 import { lockViews, viewsHolder, type ViewsLock } from '../views/viewsLock.js';
-import { addNatsOptions, parseCount, toNatsConnectOptions, type NatsFlags } from './natsOptions.js';
+import { addConfigOption, resolveSettings, type SettingFlags, type Settings } from './config/settings.js';
+import { addNatsOptions, parseCount } from './natsOptions.js';
 
 /**
- * The flags every read verb (`query`, `watch`, `rebuild`, `status`) takes, as commander parses them.
+ * The flags every read verb (`query`, `watch`, `rebuild`, `status`, `events`, `tail`) takes, as
+ * commander parses them.
  *
  * @example
  * ```ts
- * const flags: ReadFlags = { dataDir: './data', prefix: 'tributary', timeout: 5000 };
+ * const flags: ReadFlags = { dataDir: './data', timeout: 5000 };
  * ```
  */
-export type ReadFlags = NatsFlags & {
-  dataDir?: string;
-  engine?: 'embedded' | 'nats';
-  timeout: number;
-  logLevel?: string;
-};
+export type ReadFlags = SettingFlags & { timeout: number };
 
 /**
- * Adds the read verbs' flags: where the views are (`--data-dir` for the embedded engine; the NATS
- * connection flags for read nodes), `--engine`, `--timeout` and `--log-level`.
+ * Adds the read verbs' flags: `--config`, where the data is (`--data-dir` for the embedded engine;
+ * the NATS connection flags otherwise), `--engine`, `--timeout` and `--log-level`.
  *
  * @example
  * ```ts
@@ -39,33 +35,48 @@ export type ReadFlags = NatsFlags & {
  * ```
  */
 export function addReadOptions(command: Command): Command {
-  return addNatsOptions(command)
-    .option('--data-dir <dir>', 'embedded engine: the data directory (log in <dir>/log, views in <dir>/views)')
+  return addConfigOption(addNatsOptions(command))
+    .option('--data-dir <dir>', 'embedded engine: the data directory (log in <dir>/log, views in <dir>/views) (env TRIBUTARY_DATA_DIR; config dataDir)')
     .addOption(
-      new Option('--engine <engine>', 'where the views are (default: nats when --servers or NATS_URL is set, else embedded)').choices([
-        'embedded',
-        'nats',
-      ]),
+      new Option(
+        '--engine <engine>',
+        'where the data is (env TRIBUTARY_ENGINE; config engine; default: nats when servers are given by --servers, NATS_URL or the config, else embedded)',
+      ).choices(['embedded', 'nats']),
     )
     .option('--timeout <ms>', 'how long to wait for a read node or a position', parseCount, 5000)
-    .option('--log-level <level>', 'pino log level, on stderr (env LOG_LEVEL)');
+    .option('--log-level <level>', 'pino log level, on stderr (env LOG_LEVEL; config logLevel; default warn)');
 }
 
 /**
- * The engine a read verb uses: `--engine`, else NATS when `--servers` or `NATS_URL` is set, else
- * embedded. Throws `ConfigError` when the embedded engine has no `--data-dir`.
+ * The settings of a read verb (see `resolveSettings`; the config is optional here: the verbs that
+ * need a projection's definition ask for it with `configProjection`).
  *
  * @example
  * ```ts
- * if (readEngine(flags) === 'nats') ...
+ * const settings = await readSettings(flags);
+ * if (settings.engine === 'nats') ...
  * ```
  */
-export function readEngine(flags: ReadFlags, env: Readonly<Record<string, string | undefined>> = process.env): 'embedded' | 'nats' {
-  const engine = flags.engine ?? (flags.servers !== undefined || env.NATS_URL ? 'nats' : 'embedded');
-  if (engine === 'embedded' && flags.dataDir === undefined) {
-    throw new ConfigError('give --data-dir (the embedded engine\'s data directory), or --servers / NATS_URL to ask the read nodes over NATS');
+export function readSettings(flags: ReadFlags): Promise<Settings> {
+  return resolveSettings(flags, { needsConfig: false });
+}
+
+/**
+ * The embedded engine's data directory; `ConfigError` when none is given.
+ *
+ * @example
+ * ```ts
+ * const local = await openLocalViews({ dataDir: embeddedDataDir(settings), ... });
+ * ```
+ */
+export function embeddedDataDir(settings: Settings): string {
+  if (settings.dataDir === undefined) {
+    throw new ConfigError(
+      "give --data-dir (the embedded engine's data directory; or dataDir in the config), or --servers / NATS_URL to ask over NATS",
+      { field: 'dataDir' },
+    );
   }
-  return engine;
+  return settings.dataDir;
 }
 
 /**
@@ -79,24 +90,6 @@ export function readEngine(flags: ReadFlags, env: Readonly<Record<string, string
  */
 export function stderrLogger(level: string | undefined): Logger {
   return pino({ name: 'tributary', level: level ?? process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-}
-
-/**
- * The example projection named `name`; `NotFoundError` listing the known ones otherwise.
- *
- * @example
- * ```ts
- * const definition = exampleProjection('AccountBalance');
- * ```
- */
-export function exampleProjection(name: string): ProjectionDefinition {
-  const found = exampleProjections.find((p) => p.name === name);
-  if (!found) {
-    throw new NotFoundError(`no projection named ${JSON.stringify(name)}; the projections are ${exampleProjections.map((p) => p.name).join(', ')}`, {
-      projection: name,
-    });
-  }
-  return found;
 }
 
 /**
@@ -190,15 +183,15 @@ export async function openLocalViewsIfFree(options: { dataDir: string; logger: L
  *
  * @example
  * ```ts
- * const remote = await connectViews(flags);
+ * const remote = await connectViews(settings, flags.timeout);
  * console.log(await remote.views.statuses());
  * await remote.close();
  * ```
  */
-export async function connectViews(flags: ReadFlags, reconnect = false): Promise<{ views: ViewClient; close(): Promise<void> }> {
-  const nc = await connectNats({ ...toNatsConnectOptions(flags), ...(reconnect ? {} : { maxReconnectAttempts: 0 }) });
+export async function connectViews(settings: Settings, timeout: number, reconnect = false): Promise<{ views: ViewClient; close(): Promise<void> }> {
+  const nc = await connectNats({ ...settings.connect, ...(reconnect ? {} : { maxReconnectAttempts: 0 }) });
   return {
-    views: createViewClient({ nc, prefix: flags.prefix, timeout: flags.timeout }),
+    views: createViewClient({ nc, prefix: settings.prefix, timeout }),
     close: () => nc.drain().catch(() => undefined),
   };
 }

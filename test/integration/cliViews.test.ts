@@ -82,7 +82,7 @@ describe('the read verbs on the embedded engine', () => {
     expect(JSON.parse(found.stdout)).toMatchObject({ accountId: 'a-1', owner: 'Ada', balance: 700, status: 'open' });
     expect([absent.code, absent.stdout.trim()]).toEqual([1, 'null']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no projection named "Nope"; the projections are OrderSummary, .*AccountBalance/);
+    expect(unknown.stderr).toMatch(/no projection named "Nope" in .*tributary\.config\.ts; its projections are OrderSummary, .*AccountBalance/);
     expect(noDir.code).toBe(1);
     expect(noDir.stderr).toMatch(/give --data-dir/);
 

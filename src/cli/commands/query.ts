@@ -2,16 +2,8 @@ import type { Command } from 'commander';
 import { TimeoutError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { parseCount } from '../natsOptions.js';
-import {
-  addReadOptions,
-  connectViews,
-  exampleProjection,
-  openLocalViewsIfFree,
-  readEngine,
-  runVerb,
-  stderrLogger,
-  type ReadFlags,
-} from '../readSide.js';
+import { configProjection, type Settings } from '../config/settings.js';
+import { addReadOptions, connectViews, embeddedDataDir, openLocalViewsIfFree, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 type QueryFlags = ReadFlags & { minPosition?: number };
 
@@ -20,11 +12,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Embedded: this process catches the projection up to the log's head (or --min-position) and
 // reads. When another process projects these views, it reads them as they are, polling the
 // checkpoint until it reaches --min-position.
-async function queryLocal(name: string, key: string, flags: QueryFlags & { dataDir: string }, logger: Logger): Promise<unknown> {
-  const definition = exampleProjection(name);
+async function queryLocal(name: string, key: string, flags: QueryFlags, settings: Settings, logger: Logger): Promise<unknown> {
+  const definition = configProjection(settings, name);
+  const dataDir = embeddedDataDir(settings);
   const deadline = Date.now() + flags.timeout;
   for (;;) {
-    const local = await openLocalViewsIfFree({ dataDir: flags.dataDir, logger, projections: [definition] });
+    const local = await openLocalViewsIfFree({ dataDir, logger, projections: [definition] });
     try {
       const projection = local.projections.get(definition);
       if (local.running) {
@@ -47,12 +40,13 @@ async function queryLocal(name: string, key: string, flags: QueryFlags & { dataD
 }
 
 async function query(name: string, key: string, flags: QueryFlags): Promise<number> {
-  const logger = stderrLogger(flags.logLevel);
+  const settings = await readSettings(flags);
+  const logger = stderrLogger(settings.logLevel);
   let value: unknown;
-  if (readEngine(flags) === 'embedded') {
-    value = await queryLocal(name, key, flags as QueryFlags & { dataDir: string }, logger);
+  if (settings.engine === 'embedded') {
+    value = await queryLocal(name, key, flags, settings, logger);
   } else {
-    const remote = await connectViews(flags);
+    const remote = await connectViews(settings, flags.timeout);
     try {
       value = await remote.views.get(name, key, { minPosition: flags.minPosition, timeout: flags.timeout });
     } finally {

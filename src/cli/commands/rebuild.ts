@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InternalError } from '../../errors.js';
-import { addReadOptions, connectViews, exampleProjection, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
+import { configProjection } from '../config/settings.js';
+import { addReadOptions, connectViews, embeddedDataDir, openLocalViews, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 /**
  * Progress bars on stderr, one per read node (one in all on the embedded engine), only when stderr
@@ -40,10 +41,11 @@ function createBars(projection: string): { update(node: string, position: number
 }
 
 async function rebuild(name: string, flags: ReadFlags): Promise<void> {
+  const settings = await readSettings(flags);
   const bars = createBars(name);
   try {
-    if (readEngine(flags) === 'nats') {
-      const remote = await connectViews(flags);
+    if (settings.engine === 'nats') {
+      const remote = await connectViews(settings, flags.timeout);
       try {
         const outcomes = await remote.views.rebuild(name, { onProgress: (p) => bars.update(p.node, p.position, p.headPosition) });
         bars.stop();
@@ -57,8 +59,8 @@ async function rebuild(name: string, flags: ReadFlags): Promise<void> {
       }
       return;
     }
-    const definition = exampleProjection(name);
-    const local = await openLocalViews({ dataDir: flags.dataDir!, logger: stderrLogger(flags.logLevel), run: true, projections: [definition] });
+    const definition = configProjection(settings, name);
+    const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger: stderrLogger(settings.logLevel), run: true, projections: [definition] });
     try {
       const result = await local.projections.get(definition).rebuild({ onProgress: (p) => bars.update('', p.position, p.headPosition) });
       bars.stop();

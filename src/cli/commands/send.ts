@@ -3,9 +3,10 @@ import type { Command, CommandResult } from '../../commands/command.js';
 import { createCommandClient } from '../../commands/commandClient.js';
 import { ValidationError, toErrorShape } from '../../errors.js';
 import { connectNats } from '../../eventLog/nats/connectNats.js';
-import { addNatsOptions, parseCount, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
+import { addConfigOption, resolveSettings, type SettingFlags } from '../config/settings.js';
+import { addNatsOptions, parseCount } from '../natsOptions.js';
 
-type SendFlags = NatsFlags & { commandId?: string; correlationId?: string; expectedVersion?: number; timeout: number };
+type SendFlags = SettingFlags & { commandId?: string; correlationId?: string; expectedVersion?: number; timeout: number };
 
 function parsePayload(json: string): unknown {
   try {
@@ -16,9 +17,10 @@ function parsePayload(json: string): unknown {
 }
 
 async function send(command: Command, flags: SendFlags): Promise<CommandResult> {
-  const nc = await connectNats({ ...toNatsConnectOptions(flags), maxReconnectAttempts: 0 });
+  const settings = await resolveSettings(flags, { needsConfig: false });
+  const nc = await connectNats({ ...settings.connect, maxReconnectAttempts: 0 });
   try {
-    const client = createCommandClient({ nc, prefix: flags.prefix, timeout: flags.timeout });
+    const client = createCommandClient({ nc, prefix: settings.prefix, timeout: flags.timeout });
     const result = await client.send(command);
     await client.close();
     return result;
@@ -39,7 +41,7 @@ async function send(command: Command, flags: SendFlags): Promise<CommandResult> 
  * ```
  */
 export function register(program: Program): void {
-  addNatsOptions(program.command('send'))
+  addConfigOption(addNatsOptions(program.command('send')))
     .description('send one command over NATS and print the result as JSON')
     .argument('<aggregate>', 'aggregate name, e.g. Account')
     .argument('<id>', 'aggregate id, e.g. a-1')

@@ -1,37 +1,40 @@
 import { Option, type Command } from 'commander';
-import { Account, Customer, Order } from '../../../actors/index.js';
-import { exampleProjections } from '../../../projections/index.js';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
-import { addNatsOptions, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
+import { addConfigOption, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
+import { addNatsOptions } from '../natsOptions.js';
 
 type Role = 'write' | 'read' | 'all';
-type ServeFlags = NatsFlags & { stream: string; queue: string; logLevel?: string; role?: Role; dataDir?: string };
+type ServeFlags = SettingFlags & { role?: Role };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
-function roleOptions(flags: ServeFlags) {
-  const role: Role = flags.role ?? (flags.dataDir === undefined ? 'write' : 'all');
-  if (role !== 'write' && flags.dataDir === undefined) {
-    throw new ConfigError(`--role ${role} runs the projections: give --data-dir, the directory for their views`);
+function roleOptions(flags: ServeFlags, settings: Settings) {
+  const config = settings.config!.config;
+  const role: Role = flags.role ?? (settings.dataDir === undefined ? 'write' : 'all');
+  if (role !== 'write' && settings.dataDir === undefined) {
+    throw new ConfigError(`--role ${role} runs the projections: give --data-dir (or dataDir in the config), the directory for their views`);
   }
   const reads = role !== 'write';
   return {
     role,
-    aggregates: role === 'read' ? [] : [Order, Account, Customer],
+    aggregates: role === 'read' ? [] : config.aggregates,
     serveCommands: role !== 'read',
-    ...(reads && { projections: exampleProjections, dataDir: flags.dataDir }),
+    ...(reads && { projections: config.projections ?? [], dataDir: settings.dataDir }),
   };
 }
 
 /**
  * Registers `tributary serve`: a node of the NATS engine until SIGINT or SIGTERM, in one of three
  * roles, so that the write and read sides scale apart:
- * - `write`: hosts the example aggregates (Order, Account, Customer) and serves their commands in
- *   a queue group (the default without `--data-dir`);
- * - `read`: runs the example projections into `<data-dir>/views`, publishes their changes on
+ * - `write`: hosts the config's aggregates and serves their commands in a queue group (the default
+ *   without a data directory);
+ * - `read`: runs the config's projections into `<data-dir>/views`, publishes their changes on
  *   `<prefix>.view.<projection>.<key>` and answers `<prefix>.views.>` (queries, status, rebuild);
- * - `all`: both (the default with `--data-dir`).
+ * - `all`: both (the default with a data directory: `--data-dir` or the config's `dataDir`).
+ *
+ * The domain comes from the config (`--config`, `TRIBUTARY_CONFIG` or `./tributary.config.*`); without
+ * one it says how to create it.
  *
  * Shutdown is graceful: the subscriptions drain (other nodes of the group take over), commands in
  * flight finish and are answered, the projections commit their batch in flight, then the log and
@@ -44,10 +47,10 @@ function roleOptions(flags: ServeFlags) {
  * ```
  */
 export function register(program: Command): void {
-  addNatsOptions(program.command('serve'))
-    .description('host the example aggregates and serve their commands over NATS until SIGINT/SIGTERM')
-    .option('--stream <name>', 'JetStream stream of the event log', 'TRIBUTARY')
-    .option('--queue <group>', 'queue group shared by every node serving these commands', 'tributary-commands')
+  addConfigOption(addNatsOptions(program.command('serve')))
+    .description("host the config's aggregates (and projections) and serve them over NATS until SIGINT/SIGTERM")
+    .option('--stream <name>', 'JetStream stream of the event log (env TRIBUTARY_STREAM; config nats.stream; default TRIBUTARY)')
+    .option('--queue <group>', 'queue group shared by every node serving these commands (env TRIBUTARY_QUEUE; config nats.queue; default tributary-commands)')
     .addOption(
       new Option('--role <role>', 'write: aggregates and commands; read: projections and views; all: both (default: all with --data-dir, else write)').choices([
         'write',
@@ -55,33 +58,38 @@ export function register(program: Command): void {
         'all',
       ]),
     )
-    .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all')
-    .option('--log-level <level>', 'pino log level (env LOG_LEVEL)')
+    .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all (env TRIBUTARY_DATA_DIR; config dataDir)')
+    .option('--log-level <level>', 'pino log level (env LOG_LEVEL; config logLevel; default info)')
     .action(async (flags: ServeFlags) => {
-      const logger = createLogger({ level: flags.logLevel });
+      let logger = createLogger({ level: flags.logLevel });
       let app;
       let role: Role;
+      let settings: Settings;
       try {
-        const { role: chosen, ...parts } = roleOptions(flags);
+        settings = await resolveSettings(flags, { needsConfig: true });
+        logger = createLogger({ level: settings.logLevel });
+        const { role: chosen, ...parts } = roleOptions(flags, settings);
         role = chosen;
         app = await createApp({
           engine: 'nats',
-          ...toNatsConnectOptions(flags),
+          ...settings.connect,
           name: 'tributary-serve',
-          prefix: flags.prefix,
-          stream: flags.stream,
-          queue: flags.queue,
+          prefix: settings.prefix,
+          stream: settings.stream,
+          queue: settings.queue,
           ...parts,
           logger,
         });
       } catch (err) {
+        // A config problem is the user's to fix: said plainly too, not only in a JSON log line.
+        if (err instanceof ConfigError) process.stderr.write(`tributary serve: ${err.message}\n`);
         logger.fatal({ error: toErrorShape(err) }, 'cannot start serving');
         process.exitCode = 1;
         return;
       }
       const running = app;
       logger.info(
-        { role, subjects: running.commands?.subjects, views: running.viewService?.subjects, queue: flags.queue, stream: flags.stream },
+        { role, config: settings.config?.file, subjects: running.commands?.subjects, views: running.viewService?.subjects, queue: settings.queue, stream: settings.stream },
         'tributary serve is ready',
       );
 

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exampleProjections } from '../../../projections/index.js';
 import type { ProjectionStatus } from '../../projection/projection.js';
 import { viewsHolder } from '../../views/viewsLock.js';
-import { addReadOptions, connectViews, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
+import { CONFIG_HINT } from '../config/loadConfig.js';
+import { ConfigError } from '../../errors.js';
+import { addReadOptions, connectViews, embeddedDataDir, openLocalViews, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 type StatusFlags = ReadFlags & { json?: boolean };
 
@@ -23,12 +24,13 @@ function table(statuses: readonly ProjectionStatus[], state: (s: ProjectionStatu
 
 async function status(flags: StatusFlags): Promise<number> {
   const out = (text: string) => process.stdout.write(text);
-  if (readEngine(flags) === 'nats') {
-    const remote = await connectViews(flags);
+  const settings = await readSettings(flags);
+  if (settings.engine === 'nats') {
+    const remote = await connectViews(settings, flags.timeout);
     try {
       const nodes = await remote.views.statuses();
       if (flags.json) out(`${JSON.stringify(nodes, null, 2)}\n`);
-      else if (nodes.length === 0) process.stderr.write(`no read node answered on ${flags.prefix}.views.status\n`);
+      else if (nodes.length === 0) process.stderr.write(`no read node answered on ${settings.prefix}.views.status\n`);
       else for (const node of nodes) out(`read node ${node.node}\n${table(node.projections, (s) => s.state)}`);
       return nodes.length === 0 ? 1 : 0;
     } finally {
@@ -36,9 +38,16 @@ async function status(flags: StatusFlags): Promise<number> {
     }
   }
   // Read-only: the positions are the views' checkpoints, whoever projects them.
-  const viewsDir = path.join(flags.dataDir!, 'views');
+  const dataDir = embeddedDataDir(settings);
+  if (settings.config === undefined) throw new ConfigError(`the status of the projections in ${dataDir} needs their definitions: ${CONFIG_HINT}`, { field: '--config' });
+  const viewsDir = path.join(dataDir, 'views');
   const holder = viewsHolder(viewsDir);
-  const local = await openLocalViews({ dataDir: flags.dataDir!, logger: stderrLogger(flags.logLevel), run: false, projections: exampleProjections });
+  const local = await openLocalViews({
+    dataDir,
+    logger: stderrLogger(settings.logLevel),
+    run: false,
+    projections: settings.config.config.projections ?? [],
+  });
   try {
     const statuses = await local.projections.statuses();
     if (flags.json) {

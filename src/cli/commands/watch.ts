@@ -2,21 +2,23 @@ import type { Command } from 'commander';
 import { filter, type Observable, type Subscription } from 'rxjs';
 import type { ViewChange } from '../../projection/projection.js';
 import { parseCount } from '../natsOptions.js';
-import { addReadOptions, connectViews, exampleProjection, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
+import { configProjection } from '../config/settings.js';
+import { addReadOptions, connectViews, embeddedDataDir, openLocalViews, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 type WatchFlags = ReadFlags & { fromPosition?: number; count?: number };
 
 type Source = { readonly changes: Observable<ViewChange>; close(): Promise<void> };
 
 async function open(name: string, key: string | undefined, flags: WatchFlags): Promise<Source> {
-  const logger = stderrLogger(flags.logLevel);
-  if (readEngine(flags) === 'nats') {
+  const settings = await readSettings(flags);
+  const logger = stderrLogger(settings.logLevel);
+  if (settings.engine === 'nats') {
     // Reconnects, and resumes after each reconnect when --from-position asked for no gap.
-    const remote = await connectViews(flags, true);
+    const remote = await connectViews(settings, flags.timeout, true);
     return { changes: remote.views.watch(name, key, { fromPosition: flags.fromPosition }), close: remote.close };
   }
-  const definition = exampleProjection(name);
-  const local = await openLocalViews({ dataDir: flags.dataDir!, logger, run: true, projections: [definition] });
+  const definition = configProjection(settings, name);
+  const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger, run: true, projections: [definition] });
   const projection = local.projections.get(definition);
   const changes =
     flags.fromPosition !== undefined
