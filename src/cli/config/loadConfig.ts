@@ -78,7 +78,8 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     const message = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`${file}: cannot load the config: ${message}`, { file });
   }
-  // tsx hands a TypeScript file's exports back wrapped once more when it compiles it as CommonJS.
+  // tsx compiles a .ts file outside a "type": "module" package as CommonJS, whose default export
+  // then comes back as `default.default`.
   let exported = module.default;
   if (exported !== null && typeof exported === 'object' && 'default' in exported && !('aggregates' in exported)) exported = (exported as { default: unknown }).default;
   if (exported === undefined) throw new ConfigError(`${file}: \`default\` export is missing: \`export default defineConfig({ ... })\``, { file, field: 'default' });
