@@ -9,9 +9,10 @@ import { register as registerRebuild } from './commands/rebuild.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerEvents } from './commands/events.js';
 import { register as registerTail } from './commands/tail.js';
+import { register as registerInit } from './commands/init.js';
 
 // Each subcommand lives in cli/commands/<name>.ts and exports `register(program)`; add new ones here.
-const subcommands: ReadonlyArray<(program: Command) => void> = [registerDemo, registerServe, registerSend, registerQuery, registerWatch, registerRebuild, registerStatus, registerEvents, registerTail];
+const subcommands: ReadonlyArray<(program: Command) => void> = [registerDemo, registerServe, registerSend, registerQuery, registerWatch, registerRebuild, registerStatus, registerEvents, registerTail, registerInit];
 
 // A reader that goes away (`tributary tail | head`) ends the output, not in a crash.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
