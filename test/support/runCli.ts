@@ -9,15 +9,15 @@ export const tributaryBin = fileURLToPath(new URL('../../src/cli/tributary.js', 
 export type CliRun = { code: number | null; stdout: string; stderr: string };
 
 /**
- * Runs `tributary <args>` as a child process to the end, collecting its output.
+ * Runs `tributary <args>` as a child process to the end (in `cwd`, default this process's), collecting its output.
  *
  * @example
  * ```ts
  * const { code, stdout } = await runCli(['query', 'AccountBalance', 'a-1', '--data-dir', dir], process.env);
  * ```
  */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const child = spawn(process.execPath, [tributaryBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
+  const child = spawn(process.execPath, [tributaryBin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commitLine, commitsOf, openLogToRead, untilSignal } from '../inspectLog.js';
+import { addStreamOption } from '../config/settings.js';
 import { addReadOptions, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 async function events(aggregate: string, id: string, flags: ReadFlags): Promise<number> {
@@ -30,7 +31,7 @@ async function events(aggregate: string, id: string, flags: ReadFlags): Promise<
  * ```
  */
 export function register(program: Command): void {
-  addReadOptions(program.command('events'))
+  addStreamOption(addReadOptions(program.command('events')))
     .description("print an aggregate instance's commits as JSON lines (exit 1 when it has none)")
     .argument('<aggregate>', 'aggregate name, e.g. Account')
     .argument('<id>', 'aggregate id, e.g. a-1')

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
-import { addConfigOption, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
+import { addConfigOption, addStreamOption, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
 import { addNatsOptions } from '../natsOptions.js';
 
 type Role = 'write' | 'read' | 'all';
@@ -47,9 +47,8 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
  * ```
  */
 export function register(program: Command): void {
-  addConfigOption(addNatsOptions(program.command('serve')))
+  addStreamOption(addConfigOption(addNatsOptions(program.command('serve'))))
     .description("host the config's aggregates (and projections) and serve them over NATS until SIGINT/SIGTERM")
-    .option('--stream <name>', 'JetStream stream of the event log (env TRIBUTARY_STREAM; config nats.stream; default TRIBUTARY)')
     .option('--queue <group>', 'queue group shared by every node serving these commands (env TRIBUTARY_QUEUE; config nats.queue; default tributary-commands)')
     .addOption(
       new Option('--role <role>', 'write: aggregates and commands; read: projections and views; all: both (default: all with --data-dir, else write)').choices([

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Subscription } from 'rxjs';
 import { parseCount } from '../natsOptions.js';
 import { commitLine, openLogToRead, untilSignal } from '../inspectLog.js';
+import { addStreamOption } from '../config/settings.js';
 import { addReadOptions, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 type TailFlags = ReadFlags & { fromPosition?: number; follow: boolean; count?: number };
@@ -42,7 +43,7 @@ async function tail(flags: TailFlags): Promise<void> {
  * ```
  */
 export function register(program: Command): void {
-  addReadOptions(program.command('tail'))
+  addStreamOption(addReadOptions(program.command('tail')))
     .description('print the log as JSON lines, one per commit, and follow it until Ctrl-C')
     .option('--from-position <n>', 'start at this log position (default 1: the whole log)', parseCount)
     .option('--no-follow', 'stop at the head instead of following')

@@ -65,6 +65,18 @@ export function addConfigOption(command: Command): Command {
   return command.option('-c, --config <file>', 'the config file (env TRIBUTARY_CONFIG; default ./tributary.config.{ts,mts,mjs,js})');
 }
 
+/**
+ * Adds `--stream <name>`, the JetStream stream of the event log, to a verb.
+ *
+ * @example
+ * ```ts
+ * addStreamOption(program.command('tail'));
+ * ```
+ */
+export function addStreamOption(command: Command): Command {
+  return command.option('--stream <name>', `JetStream stream of the event log (env TRIBUTARY_STREAM; config nats.stream; default ${DEFAULT_STREAM})`);
+}
+
 const given = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
 function engineFromEnv(env: Env): EngineName | undefined {
