@@ -3,23 +3,16 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Account } from '../../actors/index.js';
 import { createApp, type App } from '../../src/index.js';
 import { runCli, tributaryBin } from '../support/runCli.js';
-import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
+import { deleteStreams, sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-inspect-'));
 const streams: string[] = [];
 afterAll(async () => {
-  if (streams.length > 0) {
-    const nc = await connect({ servers: sharedNatsUrl() });
-    const jsm = await jetstreamManager(nc);
-    for (const name of streams.flatMap((s) => [s, `${s}_SNAPSHOTS`])) await jsm.streams.delete(name).catch(() => undefined);
-    await nc.close();
-  }
+  await deleteStreams(streams);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

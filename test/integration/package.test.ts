@@ -4,11 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, installInto, makeProject, ownManifest, packTarball, run, tscBin, type Packed } from '../support/packedProject.js';
-import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
+import { deleteStreams, sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
 // The package as a user gets it: `npm pack`, then installed into fresh projects with no tsx and
 // no TypeScript loader of their own. One pack and two installs for the whole file (~20 s of it).
@@ -61,12 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of running) child.kill('SIGKILL');
-  if (streams.length > 0) {
-    const nc = await connect({ servers: sharedNatsUrl() });
-    const jsm = await jetstreamManager(nc);
-    for (const name of streams.flatMap((s) => [s, `${s}_SNAPSHOTS`])) await jsm.streams.delete(name).catch(() => undefined);
-    await nc.close();
-  }
+  await deleteStreams(streams);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand, type CliRun } from './runCli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** What a finished command printed, and how it exited. */
-export type Run = { code: number | null; stdout: string; stderr: string };
 
 /**
  * Runs a command to the end in `cwd`, collecting its output. The environment is `env` alone plus
@@ -19,14 +15,8 @@ export type Run = { code: number | null; stdout: string; stderr: string };
  * const { code, stdout } = await run('npm', ['test'], { cwd: project });
  * ```
  */
-export async function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+  return runCommand(command, args, { cwd: options.cwd, env: cleanEnv(options.env) });
 }
 
 /**
@@ -41,7 +31,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME ?? os.homedir(), ...extra };
 }
 
-async function succeed(command: string, args: readonly string[], cwd: string): Promise<Run> {
+async function succeed(command: string, args: readonly string[], cwd: string): Promise<CliRun> {
   const result = await run(command, args, { cwd });
   if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}) in ${cwd}:\n${result.stdout}\n${result.stderr}`);
   return result;

@@ -16,8 +16,20 @@ export type CliRun = { code: number | null; stdout: string; stderr: string };
  * const { code, stdout } = await runCli(['query', 'AccountBalance', 'a-1', '--data-dir', dir], process.env);
  * ```
  */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
-  const child = spawn(process.execPath, [tributaryBin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
+  return runCommand(process.execPath, [tributaryBin, ...args], { env, cwd });
+}
+
+/**
+ * Runs any command as a child process to the end, collecting its output.
+ *
+ * @example
+ * ```ts
+ * const { code } = await runCommand('npm', ['test'], { cwd: project, env: process.env });
+ * ```
+ */
+export async function runCommand(command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string | undefined }): Promise<CliRun> {
+  const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 
 /**
@@ -29,4 +31,23 @@ let counter = 0;
 export function uniqueName(base: string): string {
   counter += 1;
   return `${base}_${process.pid.toString(36)}${Date.now().toString(36)}_${counter}`;
+}
+
+/**
+ * Deletes these streams and their snapshot streams from the shared server, if they exist.
+ *
+ * @example
+ * ```ts
+ * afterAll(() => deleteStreams(streams));
+ * ```
+ */
+export async function deleteStreams(streams: readonly string[]): Promise<void> {
+  if (streams.length === 0) return;
+  const nc = await connect({ servers: sharedNatsUrl() });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const name of streams.flatMap((s) => [s, `${s}_SNAPSHOTS`])) await jsm.streams.delete(name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
 }
