@@ -118,4 +118,13 @@ describe('tributary events and tail', () => {
     expect(query.code).toBe(2);
     expect(query.stderr).toMatch(/tributary query: reading projection AccountBalance here needs its definition: create tributary\.config\.ts/);
   });
+
+  it('init refuses a directory that is not empty', async () => {
+    const dir = path.join(tmp, 'taken');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const init = await runCli(['init', dir], process.env);
+    expect([init.code, init.stderr]).toEqual([1, `tributary init: ${dir} is not empty: init writes a new project into an empty or new directory\n`]);
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+  });
 });
