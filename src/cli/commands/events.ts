@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { commitLine, commitsOf, openLogToRead, untilSignal } from '../inspectLog.js';
+import { commitLine, commitsOf, openLogToRead } from '../inspectLog.js';
+import { untilSignal } from '../untilSignal.js';
 import { addStreamOption } from '../config/settings.js';
 import { addReadOptions, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 

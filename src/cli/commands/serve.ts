@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
-import { addConfigOption, addStreamOption, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
+import { addConfigOption, addStreamOption, requireConfig, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
 import { addNatsOptions } from '../natsOptions.js';
 
 type Role = 'write' | 'read' | 'all';
@@ -10,7 +10,7 @@ type ServeFlags = SettingFlags & { role?: Role };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
 function roleOptions(flags: ServeFlags, settings: Settings) {
-  const config = settings.config!.config;
+  const { config } = requireConfig(settings.config, 'serve hosts the aggregates of a config');
   const role: Role = flags.role ?? (settings.dataDir === undefined ? 'write' : 'all');
   if (role !== 'write' && settings.dataDir === undefined) {
     throw new ConfigError(`--role ${role} runs the projections: give --data-dir (or dataDir in the config), the directory for their views`);

@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ProjectionStatus } from '../../projection/projection.js';
 import { viewsHolder } from '../../views/viewsLock.js';
-import { CONFIG_HINT } from '../config/loadConfig.js';
-import { ConfigError } from '../../errors.js';
+import { requireConfig } from '../config/settings.js';
 import { addReadOptions, connectViews, embeddedDataDir, openLocalViews, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 type StatusFlags = ReadFlags & { json?: boolean };
@@ -39,14 +38,14 @@ async function status(flags: StatusFlags): Promise<number> {
   }
   // Read-only: the positions are the views' checkpoints, whoever projects them.
   const dataDir = embeddedDataDir(settings);
-  if (settings.config === undefined) throw new ConfigError(`the status of the projections in ${dataDir} needs their definitions: ${CONFIG_HINT}`, { field: '--config' });
+  const { config } = requireConfig(settings.config, `the status of the projections in ${dataDir} needs their definitions`);
   const viewsDir = path.join(dataDir, 'views');
   const holder = viewsHolder(viewsDir);
   const local = await openLocalViews({
     dataDir,
     logger: stderrLogger(settings.logLevel),
     run: false,
-    projections: settings.config.config.projections ?? [],
+    projections: config.projections ?? [],
   });
   try {
     const statuses = await local.projections.statuses();

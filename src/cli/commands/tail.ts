@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Subscription } from 'rxjs';
 import { parseCount } from '../natsOptions.js';
-import { commitLine, openLogToRead, untilSignal } from '../inspectLog.js';
+import { commitLine, openLogToRead } from '../inspectLog.js';
+import { untilSignal } from '../untilSignal.js';
 import { addStreamOption } from '../config/settings.js';
 import { addReadOptions, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 

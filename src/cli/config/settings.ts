@@ -104,8 +104,8 @@ export async function resolveSettings(
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const file = findConfig(cwd, flags.config ?? given(env.TRIBUTARY_CONFIG));
-  if (file === undefined && options.needsConfig) throw new ConfigError(`no config found in ${cwd}: ${CONFIG_HINT}`, { field: '--config' });
   const config = file === undefined ? undefined : await loadConfig(file);
+  if (options.needsConfig) requireConfig(config, `no config found in ${cwd}`);
   const nats: NatsConfig = config?.config.nats ?? {};
   const configDataDir = config?.config.dataDir === undefined ? undefined : path.resolve(path.dirname(config.file), config.config.dataDir);
   const dataDirFlag = flags.dataDir ?? given(env.TRIBUTARY_DATA_DIR);
@@ -132,12 +132,26 @@ export async function resolveSettings(
  * ```
  */
 export function configProjection(settings: Settings, name: string): ProjectionDefinition {
-  if (settings.config === undefined) throw new ConfigError(`reading projection ${name} here needs its definition: ${CONFIG_HINT}`, { field: '--config' });
-  const projections = settings.config.config.projections ?? [];
+  const { file, config } = requireConfig(settings.config, `reading projection ${name} here needs its definition`);
+  const projections = config.projections ?? [];
   const found = projections.find((p) => p.name === name);
   if (!found) {
     const known = projections.length === 0 ? 'it has none' : `its projections are ${projections.map((p) => p.name).join(', ')}`;
-    throw new NotFoundError(`no projection named ${JSON.stringify(name)} in ${settings.config.file}; ${known}`, { projection: name });
+    throw new NotFoundError(`no projection named ${JSON.stringify(name)} in ${file}; ${known}`, { projection: name });
   }
   return found;
+}
+
+/**
+ * The loaded config; when there is none, a `ConfigError` that says `why` one is needed and shows
+ * how to create it.
+ *
+ * @example
+ * ```ts
+ * const { config } = requireConfig(settings.config, 'serve needs the aggregates to host');
+ * ```
+ */
+export function requireConfig(config: LoadedConfig | undefined, why: string): LoadedConfig {
+  if (config === undefined) throw new ConfigError(`${why}: ${CONFIG_HINT}`, { field: '--config' });
+  return config;
 }
