@@ -135,6 +135,8 @@ describe('the packed package', () => {
       ['.gitignore', 'README.md', 'node_modules', 'package-lock.json', 'package.json', 'src', 'test', 'tributary.config.ts', 'tsconfig.json'],
     );
     expect(fs.readFileSync(path.join(service, 'README.md'), 'utf8').trim().split('\n')).toHaveLength(3);
+    // Its test uses tributary/testing with node's runner: no vitest is installed.
+    expect(fs.existsSync(path.join(service, 'node_modules', 'vitest'))).toBe(false);
     const tested = await run('npm', ['test'], { cwd: service });
     expect(tested.code, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/# pass 2/);
