@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, installInto, makeProject, ownManifest, packTarball, run, tscBin, type Packed } from '../support/packedProject.js';
+import { builtBin, cleanEnv, installInto, makeProject, ownManifest, packTarball, run, tscBin, type Packed } from '../support/packedProject.js';
 import { deleteStreams, sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
 // The package as a user gets it: `npm pack`, then installed into fresh projects with no tsx and
@@ -50,11 +50,12 @@ beforeAll(async () => {
   packed = await packTarball(tmp);
   const deps = ['zod', 'xstate'].map((name) => `${name}@${ownManifest.dependencies[name]}`);
   app = makeProject(tmp, 'app', fixtures, ['domain.mjs', 'app.mjs', 'require.cjs', 'tributary.config.mjs', 'typed.ts', 'tsconfig.nodenext.json', 'tsconfig.bundler.json']);
-  await installInto(app, packed.tarball, [...deps, `@types/node@${ownManifest.devDependencies['@types/node']}`]);
-  const init = await tributary(app, ['init', path.join(tmp, 'service')]);
-  if (init.code !== 0) throw new Error(`tributary init failed:\n${init.stderr}`);
+  // init runs from dist/, the build that npm pack just made and packed, so that both projects
+  // install at the same time.
   service = path.join(tmp, 'service');
-  await installInto(service, packed.tarball);
+  const init = await run(process.execPath, [builtBin, 'init', service], { cwd: tmp });
+  if (init.code !== 0) throw new Error(`tributary init failed:\n${init.stderr}`);
+  await Promise.all([installInto(app, packed.tarball, [...deps, `@types/node@${ownManifest.devDependencies['@types/node']}`]), installInto(service, packed.tarball)]);
 }, 240_000);
 
 afterAll(async () => {

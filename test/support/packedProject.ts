@@ -99,3 +99,6 @@ export const ownManifest = JSON.parse(fs.readFileSync(path.join(root, 'package.j
 
 /** The TypeScript compiler of this checkout (a type checker, not a loader: the projects get none). */
 export const tscBin = path.join(root, 'node_modules', '.bin', 'tsc');
+
+/** The CLI as `npm pack` built it into this checkout's dist/ (the same file the tarball holds). */
+export const builtBin = path.join(root, 'dist', 'src', 'cli', 'main.js');
