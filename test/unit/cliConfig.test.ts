@@ -38,6 +38,7 @@ async function configError(file: string): Promise<ConfigError> {
 }
 
 describe('config files', () => {
+  // The temp directory has no package.json: tsx compiles the file as CommonJS, the harder case.
   it('loads a TypeScript config that imports TypeScript, with no loader installed by the user', async () => {
     const { file } = project(
       'tributary.config.ts',
