@@ -18,6 +18,16 @@ export type { AggregateState } from './aggregate/aggregateActor.js';
 export type { SchemaIssue } from './aggregate/validateSchema.js';
 export { createApp, type App, type AppOptions, type CommonAppOptions, type EmbeddedAppOptions } from './createApp.js';
 export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './testing/given.js';
+export {
+  givenProcess,
+  type ExpectedTimer,
+  type GivenAnswer,
+  type GivenProcess,
+  type GivenProcessEvent,
+  type GivenProcessInput,
+  type GivenTimer,
+  type ProcessWhen,
+} from './testing/givenProcess.js';
 export type { AppProjectionOptions, NatsApp, NatsAppOptions } from './createApp.js';
 export { createCommandService, DEFAULT_MAX_COMMAND_BYTES, type CommandService, type CommandServiceOptions } from './commands/commandService.js';
 export { createCommandClient, DEFAULT_COMMAND_TIMEOUT, type CommandClient, type CommandClientOptions, type SendOptions } from './commands/commandClient.js';
