@@ -117,3 +117,32 @@ describe('process timers', () => {
     expect((await probe.status()).timers).toBe(0);
   });
 });
+
+describe('process timers across a restart', () => {
+  it('a timer due while the app was down fires once after restart; a cancelled one never fires', async () => {
+    const t = tempDir();
+    closers.push(t.cleanup);
+    const open = () => createApp({ engine: 'embedded', dataDir: t.dir, aggregates: [ProbeTarget, Account], processes: [Probe] });
+    const first = await open();
+    await first.send({ type: 'OpenAccount', aggregate: 'Account', id: 'a-1', payload: { owner: 'Ada' } });
+    const then = { type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 10 } };
+    await poke(first, 'due', { wait: 200, then });
+    await poke(first, 'cancelled', { wait: 200, then });
+    await poke(first, 'cancelled', { cancel: true });
+    await first.process(Probe).settled();
+    expect((await first.process(Probe).status()).timers).toBe(1);
+    await first.close();
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await open();
+    closers.push(() => second.close());
+    const probe = second.process(Probe);
+    await expect.poll(async () => (await probe.state('due'))?.context, { timeout: 5000 }).toMatchObject({ fired: 1 });
+    await probe.settled();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await probe.state('due'))?.context).toMatchObject({ fired: 1, answers: ['ok Deposit'] });
+    expect((await probe.state('cancelled'))?.context).toMatchObject({ fired: 0, answers: [] });
+    expect((await probe.recordedInputs('due')).filter((i) => i.kind === 'timer')).toEqual([expect.objectContaining({ kind: 'timer', dueAt: expect.any(Number) })]);
+    expect((await second.state(Account, 'a-1'))?.context.balance).toBe(10);
+    expect((await probe.status()).timers).toBe(0);
+  });
+});
