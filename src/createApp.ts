@@ -340,7 +340,8 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
   }
   let processes: Processes;
   try {
-    processes = await openAppProcesses(options, log, nats ? (command) => nats.remote.send(command) : send, logger);
+    // Through this app's own dispatch, as its other writes: it hosts the aggregates the processes command.
+    processes = await openAppProcesses(options, log, send, logger);
   } catch (err) {
     await nats?.commands?.stop();
     await nats?.remote.close();

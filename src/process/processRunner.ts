@@ -65,8 +65,9 @@ export type ProcessRunner = {
 // A batch that changes no instance moves the position in memory, but writes its checkpoint only
 // this often: re-reading such commits after a crash has no effect.
 const CHECKPOINT_EVERY = 10_000;
-// Longest wait for a wall-clock timer before looking again (setTimeout's limit is ~24 days).
-const MAX_WAKE = 60 * 60 * 1000;
+// Longest wait for a wall-clock timer before looking again: a clock that jumps (NTP, or a
+// test's clock) is noticed within this.
+const MAX_WAKE = 1000;
 
 function haltedOf(record: InstanceRecord): HaltedInstance | undefined {
   const h = record.halted;

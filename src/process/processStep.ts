@@ -135,6 +135,26 @@ export function stepInstance(definition: ProcessDefinition, record: InstanceReco
   return { ok: true, record: next, commands };
 }
 
+const initials = new WeakMap<ProcessDefinition, AnyMachineSnapshot>();
+
+/**
+ * Whether an input would start a new instance: one its machine's initial state takes. Others
+ * (an OrderShipped for an order the process never saw placed) create no instance at all.
+ *
+ * @example
+ * ```ts
+ * if (record === undefined && !startsInstance(Fulfilment, input)) return;
+ * ```
+ */
+export function startsInstance(definition: ProcessDefinition, input: ProcessInput): boolean {
+  let initial = initials.get(definition);
+  if (initial === undefined) {
+    initial = initialTransition(definition.machine)[0] as AnyMachineSnapshot;
+    initials.set(definition, initial);
+  }
+  return initial.can(machineEvent(input) as never);
+}
+
 /**
  * The earliest timer of a record due at or before `time`, as an input; undefined when none is
  * (or the instance is halted: its timers wait until it resumes).

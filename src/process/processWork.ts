@@ -1,7 +1,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { ProcessDefinition } from './defineProcess.js';
 import type { InstanceRecord, OutboxEntry, ProcessInput } from './processInstance.js';
-import { stepInstance } from './processStep.js';
+import { startsInstance, stepInstance } from './processStep.js';
 import type { ProcessChange } from './processStore.js';
 import type { TimerQueue } from './timerQueue.js';
 
@@ -63,6 +63,7 @@ export function createProcessWork(options: {
       touched.set(instance, { ...record, halted: { ...record.halted, parked: [...record.halted.parked, input] } });
       return;
     }
+    if (record === undefined && !startsInstance(definition, input)) return;
     const step = stepInstance(definition, record, instance, input);
     if (!step.ok) {
       logger.error({ err: step.error, details: step.error.details }, step.error.message);

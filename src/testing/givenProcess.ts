@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../eventLog/eventLog.js';
 import type { ProcessDefinition } from '../process/defineProcess.js';
 import type { CommandAnswerEvent } from '../process/processEvents.js';
 import type { InstanceRecord, ProcessInput } from '../process/processInstance.js';
-import { nextDueTimer, snapshotOf, stepInstance } from '../process/processStep.js';
+import { nextDueTimer, snapshotOf, startsInstance, stepInstance } from '../process/processStep.js';
 import type { ProcessCommand } from '../process/sendCommand.js';
 
 /**
@@ -117,6 +117,8 @@ export function givenProcess(process: ProcessDefinition, history: readonly Given
     let position = 0;
     let commands: ProcessCommand[] = [];
     const apply = (input: ProcessInput, label: string, last: boolean): string | undefined => {
+      // As in the runtime: an input the initial state does not take starts no instance.
+      if (record === undefined && !startsInstance(process, input)) return undefined;
       const step = stepInstance(process, record, instance, input);
       if (!step.ok) {
         if (last) return step.error.message;
