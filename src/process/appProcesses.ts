@@ -36,8 +36,16 @@ export async function openAppProcesses(
   const definitions = options.processes ?? [];
   if (!Array.isArray(definitions)) throw new ConfigError('`processes` must be an array of defineProcess(...) results');
   if (definitions.length === 0) return noProcesses;
-  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new ConfigError('processes need `dataDir`: their state lives in <dataDir>/processes');
-  const processes = await createProcesses({ ...options.processOptions, log, path: path.join(options.dataDir, 'processes'), processes: definitions, send, logger });
+  const embedded = log.engine === 'embedded';
+  if (embedded && (typeof options.dataDir !== 'string' || options.dataDir === '')) throw new ConfigError('processes need `dataDir`: their state lives in <dataDir>/processes');
+  const processes = await createProcesses({
+    ...options.processOptions,
+    log,
+    ...(embedded ? { path: path.join(options.dataDir!, 'processes') } : {}),
+    processes: definitions,
+    send,
+    logger,
+  });
   try {
     await processes.start();
   } catch (err) {
