@@ -10,12 +10,12 @@ import type { CommandAnswerEvent, SentCommand } from './processEvents.js';
  *
  * @example
  * ```ts
- * const input: ProcessInput = { kind: 'timer', id: 'xstate.after.shipWithin.Fulfilment.paid', event: { type: 'xstate.after.shipWithin.Fulfilment.paid' }, dueAt: 1_700_000_060_000 };
+ * const input: ProcessInput = { kind: 'timer', id: 'xstate.after.shipWithin.Fulfilment.paid', event: { type: 'xstate.after.shipWithin.Fulfilment.paid' }, dueAt: 1_700_000_060_000, setBy: 'p17.0' };
  * ```
  */
 export type ProcessInput =
   | { readonly kind: 'event'; readonly event: EventEnvelope; readonly index: number }
-  | { readonly kind: 'timer'; readonly id: string; readonly event: EventObject; readonly dueAt: number }
+  | { readonly kind: 'timer'; readonly id: string; readonly event: EventObject; readonly dueAt: number; readonly setBy: string }
   | { readonly kind: 'answer'; readonly answer: CommandAnswerEvent };
 
 /**
@@ -23,10 +23,16 @@ export type ProcessInput =
  *
  * @example
  * ```ts
- * const timer: PendingTimer = { id: 'xstate.after.shipWithin.Fulfilment.paid', event: { type: 'xstate.after.shipWithin.Fulfilment.paid' }, dueAt: 1_700_000_060_000 };
+ * const timer: PendingTimer = { id: 'xstate.after.shipWithin.Fulfilment.paid', event: { type: 'xstate.after.shipWithin.Fulfilment.paid' }, dueAt: 1_700_000_060_000, setBy: 'p17.0' };
  * ```
  */
-export type PendingTimer = { readonly id: string; readonly event: EventObject; readonly dueAt: number };
+export type PendingTimer = {
+  readonly id: string;
+  readonly event: EventObject;
+  readonly dueAt: number;
+  /** The trigger key of the input that set it: the commands its firing sends are named after it. */
+  readonly setBy: string;
+};
 
 /**
  * Why an instance stopped, and what arrived for it since (applied in order once it resumes).

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createActor, initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { ProcessHaltedError } from '../errors.js';
 import type { ProcessDefinition } from './defineProcess.js';
@@ -32,10 +33,27 @@ function machineEvent(input: ProcessInput): EventObject {
   }
 }
 
-// The part of the command id that names the trigger: its log position (and index in its commit)
-// for an event, its number among the instance's inputs otherwise.
-function triggerKey(input: ProcessInput, number: number): string {
-  return input.kind === 'event' ? `p${input.event.position}.${input.index}` : `n${number}`;
+const short = (text: string) => createHash('sha1').update(text).digest('base64url').slice(0, 12);
+
+/**
+ * The part of a command id that names what triggered it, the same however inputs interleave: an
+ * event by its log position and index in its commit, an answer by the command it answers, a
+ * timer firing by the input that set it and the timer's id.
+ *
+ * @example
+ * ```ts
+ * triggerKey({ kind: 'event', event, index: 0 }); // 'p17.0'
+ * ```
+ */
+export function triggerKey(input: ProcessInput): string {
+  switch (input.kind) {
+    case 'event':
+      return `p${input.event.position}.${input.index}`;
+    case 'answer':
+      return `a${short(input.answer.command.commandId)}`;
+    case 'timer':
+      return `t${short(`${input.setBy} ${input.id}`)}`;
+  }
 }
 
 function isCommand(value: unknown): value is ProcessCommand {
@@ -106,7 +124,7 @@ export function stepInstance(definition: ProcessDefinition, record: InstanceReco
   // A timer that fired is no longer pending, even when the machine does not cancel it.
   if (input.kind === 'timer') timers.delete(input.id);
   const commands: OutboxEntry[] = [];
-  const trigger = triggerKey(input, number);
+  const trigger = triggerKey(input);
   for (const action of actions) {
     const params = action.params as { event?: EventObject & { command?: unknown }; delay?: number; id?: string; sendId?: string } | undefined;
     if (action.type === 'xstate.emit' && params?.event?.type === PROCESS_COMMAND_TYPE) {
@@ -118,7 +136,7 @@ export function stepInstance(definition: ProcessDefinition, record: InstanceReco
       }
     } else if (action.type === 'xstate.raise' && typeof params?.delay === 'number' && params.event !== undefined) {
       const id = params.id ?? params.event.type;
-      timers.set(id, { id, event: { type: params.event.type }, dueAt: at + params.delay });
+      timers.set(id, { id, event: { type: params.event.type }, dueAt: at + params.delay, setBy: trigger });
     } else if (action.type === 'xstate.cancel' && typeof params?.sendId === 'string') {
       timers.delete(params.sendId);
     }
@@ -167,5 +185,5 @@ export function startsInstance(definition: ProcessDefinition, input: ProcessInpu
 export function nextDueTimer(record: InstanceRecord | undefined, time: number): ProcessInput | undefined {
   const first = record?.timers[0];
   if (record === undefined || record.halted || first === undefined || first.dueAt > time) return undefined;
-  return { kind: 'timer', id: first.id, event: first.event, dueAt: first.dueAt };
+  return { kind: 'timer', id: first.id, event: first.event, dueAt: first.dueAt, setBy: first.setBy };
 }

@@ -89,7 +89,7 @@ export function createProcessWork(options: {
         // Stale entries (cancelled, re-set, fired, or of a halted instance) are dropped here.
         const timer = record?.timers.find((t) => t.id === top.id && t.dueAt === top.dueAt);
         if (!record || !timer || record.halted) continue;
-        take(top.instance, { kind: 'timer', id: timer.id, event: timer.event, dueAt: timer.dueAt });
+        take(top.instance, { kind: 'timer', id: timer.id, event: timer.event, dueAt: timer.dueAt, setBy: timer.setBy });
       }
     },
     put(record) {

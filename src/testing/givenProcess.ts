@@ -136,7 +136,7 @@ export function givenProcess(process: ProcessDefinition, history: readonly Given
       if (isTimer(given)) {
         const timer = record?.timers.find((t) => timerMatches(t.id, given.timer));
         if (!timer) throw new AssertionError({ message: `${label}: no pending timer ${given.timer === true ? '' : `${given.timer} `}to fire; pending: ${JSON.stringify(record?.timers.map((t) => t.id) ?? [])}` });
-        input = { kind: 'timer', id: timer.id, event: timer.event, dueAt: timer.dueAt };
+        input = { kind: 'timer', id: timer.id, event: timer.event, dueAt: timer.dueAt, setBy: timer.setBy };
         now = Math.max(now, timer.dueAt);
       } else if (isAnswer(given)) {
         const command = { ...given.command, commandId: (given.command as { commandId?: string }).commandId ?? `given/${i}` };
