@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { InternalError } from '../../errors.js';
+import path from 'node:path';
+import { Fulfilment } from '../../../actors/index.js';
+import { ConfigError, InternalError } from '../../errors.js';
+import { dryRunRebuild } from '../../process/storedProcesses.js';
 import { addReadOptions, connectViews, exampleProjection, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 /**
@@ -39,7 +42,29 @@ function createBars(projection: string): { update(node: string, position: number
   };
 }
 
-async function rebuild(name: string, flags: ReadFlags): Promise<void> {
+const EXAMPLE_PROCESSES = [Fulfilment];
+
+// A process's state is what it decided, and its commands went out: replaying the log into a fresh
+// state would decide them again, with other timer firings and answers. Only a dry run is allowed.
+async function rebuildProcess(name: string, flags: RebuildFlags): Promise<void> {
+  const definition = EXAMPLE_PROCESSES.find((p) => p.name === name)!;
+  if (!flags.dryRun) {
+    throw new ConfigError(
+      `${name} is a process manager: it is not rebuilt, since replaying the log would decide its commands again (they were sent already) with other timer firings and answers. ` +
+        `\`tributary rebuild ${name} --dry-run\` replays each instance's recorded inputs and compares the result with its state, writing nothing.`,
+      { process: name },
+    );
+  }
+  if (readEngine(flags) === 'nats') throw new ConfigError(`rebuild --dry-run of process ${name} reads its local state: use --data-dir`, { process: name });
+  const report = await dryRunRebuild(path.join(flags.dataDir!, 'processes'), definition);
+  process.stdout.write(`${JSON.stringify({ process: name, dryRun: true, ...report }, null, 2)}\n`);
+  if (report.differences.length > 0) throw new InternalError(`the replay of ${name} differs from its state for ${report.differences.length} instances`);
+}
+
+type RebuildFlags = ReadFlags & { dryRun?: boolean };
+
+async function rebuild(name: string, flags: RebuildFlags): Promise<void> {
+  if (EXAMPLE_PROCESSES.some((p) => p.name === name)) return rebuildProcess(name, flags);
   const bars = createBars(name);
   try {
     if (readEngine(flags) === 'nats') {
@@ -77,6 +102,7 @@ async function rebuild(name: string, flags: ReadFlags): Promise<void> {
  * terminal, then prints the result as JSON. On the embedded engine (`--data-dir`) this process
  * does it (no other process may project those views meanwhile); on NATS every read node hosting
  * the projection rebuilds its own views, one bar each, and the output lists each node's outcome.
+ * A process manager is refused (its commands were sent already), unless `--dry-run`.
  *
  * @example
  * ```ts
@@ -87,5 +113,6 @@ export function register(program: Command): void {
   addReadOptions(program.command('rebuild'))
     .description('replay the log into a fresh view of a projection and swap it in atomically')
     .argument('<projection>', 'projection name, e.g. OrderSummary')
-    .action((name: string, flags: ReadFlags) => runVerb('rebuild', () => rebuild(name, flags)));
+    .option('--dry-run', 'for a process manager (e.g. Fulfilment): replay its recorded inputs and compare, writing nothing')
+    .action((name: string, flags: RebuildFlags) => runVerb('rebuild', () => rebuild(name, flags)));
 }

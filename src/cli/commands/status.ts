@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { exampleProjections } from '../../../projections/index.js';
 import type { ProjectionStatus } from '../../projection/projection.js';
+import type { ProcessStatus } from '../../process/processTypes.js';
+import { readStoredProcesses } from '../../process/storedProcesses.js';
 import { viewsHolder } from '../../views/viewsLock.js';
 import { addReadOptions, connectViews, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
@@ -18,6 +20,17 @@ function table(statuses: readonly ProjectionStatus[], state: (s: ProjectionStatu
     if (s.error) lines.push(`  ${s.name}: ${s.error.message}`);
     if (s.rebuild) lines.push(`  ${s.name}: rebuilding, at position ${s.rebuild.position} of ${s.rebuild.headPosition}`);
   }
+  return `${lines.join('\n')}\n`;
+}
+
+function processTable(statuses: readonly ProcessStatus[]): string {
+  const rows = [
+    ['PROCESS', 'POSITION', 'HEAD', 'LAG', 'INSTANCES', 'OUTBOX', 'TIMERS', 'HALTED'],
+    ...statuses.map((s) => [s.name, ...[s.position, s.headPosition, s.lag, s.instances, s.outbox, s.timers, s.halted.length].map(String)]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => `  ${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}`);
+  for (const s of statuses) for (const h of s.halted) lines.push(`  ${s.name}/${h.instance} halted on ${h.input}: ${h.error.message}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -41,11 +54,13 @@ async function status(flags: StatusFlags): Promise<number> {
   const local = await openLocalViews({ dataDir: flags.dataDir!, logger: stderrLogger(flags.logLevel), run: false, projections: exampleProjections });
   try {
     const statuses = await local.projections.statuses();
+    const processes = await readStoredProcesses(path.join(flags.dataDir!, 'processes'), statuses[0]?.headPosition ?? 0);
     if (flags.json) {
-      out(`${JSON.stringify({ views: viewsDir, projectedBy: holder ?? null, projections: statuses }, null, 2)}\n`);
+      out(`${JSON.stringify({ views: viewsDir, projectedBy: holder ?? null, projections: statuses, processes }, null, 2)}\n`);
     } else {
       out(`views ${viewsDir}: ${holder === undefined ? 'no process projects them now (positions as of the last run)' : `projected by process ${holder}`}\n`);
       out(table(statuses, () => (holder === undefined ? 'stopped' : 'unknown')));
+      if (processes.length > 0) out(`process managers (as of their last commit)\n${processTable(processes)}`);
     }
     return 0;
   } finally {
@@ -55,7 +70,8 @@ async function status(flags: StatusFlags): Promise<number> {
 
 /**
  * Registers `tributary status`: each projection's position, the log's head, the lag, the state and
- * the skipped events, as a table (or `--json`). On the embedded engine (`--data-dir`) it reads
+ * the skipped events, as a table (or `--json`); on the embedded engine also each process manager's
+ * position, lag, instances, outbox depth, pending timers and halted instances. On the embedded engine (`--data-dir`) it reads
  * the views' checkpoints without projecting; on NATS every read node answers for its own
  * projections (exit code 1 when none does).
  *
