@@ -175,14 +175,30 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       await commit(work, last);
     });
 
-  const answer = (entry: OutboxEntry, event: CommandAnswerEvent) =>
+  // Answers that arrive while a commit is under way are taken together, in one transaction.
+  let answers: { entry: OutboxEntry; event: CommandAnswerEvent; done: () => void }[] = [];
+  const takeAnswers = () =>
     serial(async () => {
-      if (closed || state === 'failed' || !outbox.has(entry.command.commandId)) return;
+      const taken = answers;
+      answers = [];
+      if (taken.length === 0 || closed || state === 'failed') return taken.forEach((a) => a.done());
       const work = newWork();
-      work.take(entry.instance, { kind: 'answer', answer: event });
-      work.remove(entry.command.commandId);
-      await commit(work);
+      for (const { entry, event } of taken) {
+        if (!outbox.has(entry.command.commandId)) continue;
+        work.take(entry.instance, { kind: 'answer', answer: event });
+        work.remove(entry.command.commandId);
+      }
+      try {
+        await commit(work);
+      } finally {
+        taken.forEach((a) => a.done());
+      }
     }).catch(fail);
+  const answer = (entry: OutboxEntry, event: CommandAnswerEvent) =>
+    new Promise<void>((done) => {
+      answers.push({ entry, event, done });
+      if (answers.length === 1) void takeAnswers();
+    });
 
   const stuck = (entry: OutboxEntry, last: ErrorShape) =>
     void serial(async () => {
