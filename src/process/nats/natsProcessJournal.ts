@@ -76,6 +76,13 @@ export function createNatsProcessJournal(options: { readonly nc: NatsConnection;
   let next = 1;
   const inputs = new Map<string, ProcessInput[]>();
   let loaded: ProcessStoreState | undefined;
+  const remember = (change: ProcessChange) => {
+    for (const { instance, input } of change.inputs) {
+      let list = inputs.get(instance);
+      if (!list) inputs.set(instance, (list = []));
+      list.push(input);
+    }
+  };
 
   const write = async (change: ProcessChange) => {
     const n = next;
@@ -88,11 +95,7 @@ export function createNatsProcessJournal(options: { readonly nc: NatsConnection;
       throw natsFailure(err, `writing journal entry ${n} of process ${name}`);
     }
     next = n + 1;
-    for (const { instance, input } of change.inputs) {
-      let list = inputs.get(instance);
-      if (!list) inputs.set(instance, (list = []));
-      list.push(input);
-    }
+    remember(change);
   };
 
   return {
@@ -113,11 +116,7 @@ export function createNatsProcessJournal(options: { readonly nc: NatsConnection;
             for (const record of change.instances) instances.set(record.id, record);
             for (const entry of change.added) outbox.set(entry.command.commandId, entry);
             for (const commandId of change.removed) outbox.delete(commandId);
-            for (const { instance, input } of change.inputs) {
-              let list = inputs.get(instance);
-              if (!list) inputs.set(instance, (list = []));
-              list.push(input);
-            }
+            remember(change);
             if (change.checkpoint !== undefined) checkpoint = change.checkpoint;
             next = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1)) + 1;
             pending = m.info.pending;
