@@ -145,7 +145,8 @@ describe.each(ENGINES)('process crash (%s)', (engine) => {
     for (let k = 0; k < 3; k++) runs.push(await runWorker(crashed, 3 + random(30), { killAfterMs: 100 + random(600), node: `n${node++}` }));
     const final = await runWorker(crashed, 50, { node: `n${node++}` });
     expect(final.done).toBe(true);
-    expect(runs.filter((r) => r.killed).length).toBeGreaterThanOrEqual(4);
+    // The kills at a send always land; a random one may come after a run already finished.
+    expect(runs.slice(0, 2).every((r) => r.killed && !r.done)).toBe(true);
     expect((await runWorker(calm, 50, { node: 'calm' })).done).toBe(true);
 
     const a = await outcome(crashed);

@@ -69,7 +69,8 @@ function prepareDataDir(dataDir: string | undefined): { dir: string; temporary: 
 
 /**
  * Opens the example aggregates on the embedded engine (an LMDB log under the data dir) or on NATS
- * (a JetStream stream of its own, `DEMO_<random>` with prefix `demo_<random>`, deleted at the end
+ * (a JetStream stream of its own, `DEMO_<random>` with prefix `demo_<random>`, deleted at the end,
+ * with its snapshot and process streams,
  * so that runs never mix and nothing is left on the server). Servers and credentials come from the
  * `NATS_*` environment variables.
  *
@@ -134,7 +135,7 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
         async dispose() {
           await app.close();
           const jsm = await jetstreamManager(nc);
-          await Promise.allSettled([jsm.streams.delete(app.log.stream), jsm.streams.delete(app.log.snapshotStream)]);
+          await Promise.allSettled([jsm.streams.delete(app.log.stream), jsm.streams.delete(app.log.snapshotStream), jsm.streams.delete(`${app.log.stream}_PROCESSES`)]);
           await nc.drain();
           removeTemp();
         },
