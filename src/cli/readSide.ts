@@ -6,6 +6,7 @@ import { exampleProjections } from '../../projections/index.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats } from '../eventLog/nats/connectNats.js';
 import type { Logger } from '../logging/logger.js';
 import { createProjections, type Projections } from '../projection/createProjections.js';
@@ -195,9 +196,10 @@ export async function openLocalViewsIfFree(options: { dataDir: string; logger: L
  * await remote.close();
  * ```
  */
-export async function connectViews(flags: ReadFlags, reconnect = false): Promise<{ views: ViewClient; close(): Promise<void> }> {
+export async function connectViews(flags: ReadFlags, reconnect = false): Promise<{ views: ViewClient; nc: NatsConnection; close(): Promise<void> }> {
   const nc = await connectNats({ ...toNatsConnectOptions(flags), ...(reconnect ? {} : { maxReconnectAttempts: 0 }) });
   return {
+    nc,
     views: createViewClient({ nc, prefix: flags.prefix, timeout: flags.timeout }),
     close: () => nc.drain().catch(() => undefined),
   };

@@ -6,6 +6,7 @@ import { createApp, type NatsApp } from '../../src/createApp.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 import { Probe, ProbeTarget } from './probe.js';
 import { account, AGGREGATES, placeOrder, stock } from './support.js';
+import { runCli } from '../support/runCli.js';
 
 let nc: NatsConnection;
 const streams: string[] = [];
@@ -59,6 +60,9 @@ describe('processes on NATS', () => {
     ]);
     expect((await b.state(Account, 'acc-1'))?.context.balance).toBe(400);
     expect(await fulfilment.status()).toMatchObject({ outbox: 0, halted: [], state: 'running' });
+    // The CLI asks the node running it.
+    const status = await runCli(['status', '--servers', options.servers, '--prefix', options.prefix], { ...process.env, LOG_LEVEL: 'silent' });
+    expect(status.stdout, status.stdout).toMatch(/process manager on node .+\n +PROCESS +POSITION +HEAD +LAG +INSTANCES +OUTBOX +TIMERS +HALTED\n +Fulfilment +\d+ +\d+ +0 +2 +0 +0 +0/);
   });
 
   it('lets only one of two nodes started together run a process', async () => {

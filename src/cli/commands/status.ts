@@ -4,6 +4,10 @@ import { exampleProjections } from '../../../projections/index.js';
 import type { ProjectionStatus } from '../../projection/projection.js';
 import type { ProcessStatus } from '../../process/processTypes.js';
 import { readStoredProcesses } from '../../process/storedProcesses.js';
+import { processStatusSubject, type RemoteProcessStatus } from '../../process/nats/natsProcessHost.js';
+import { Fulfilment } from '../../../actors/index.js';
+
+const EXAMPLE_PROCESSES = [Fulfilment.name];
 import { viewsHolder } from '../../views/viewsLock.js';
 import { addReadOptions, connectViews, openLocalViews, readEngine, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
@@ -40,9 +44,17 @@ async function status(flags: StatusFlags): Promise<number> {
     const remote = await connectViews(flags);
     try {
       const nodes = await remote.views.statuses();
+      // The node running each process answers for it; a process nobody runs is left out. The
+      // table only: the JSON stays the read nodes' list.
+      const processes: RemoteProcessStatus[] = [];
+      for (const name of flags.json ? [] : EXAMPLE_PROCESSES) {
+        const reply = await remote.nc.request(processStatusSubject(flags.prefix, name), '', { timeout: flags.timeout }).catch(() => undefined);
+        if (reply) processes.push(JSON.parse(reply.string()) as RemoteProcessStatus);
+      }
       if (flags.json) out(`${JSON.stringify(nodes, null, 2)}\n`);
       else if (nodes.length === 0) process.stderr.write(`no read node answered on ${flags.prefix}.views.status\n`);
       else for (const node of nodes) out(`read node ${node.node}\n${table(node.projections, (s) => s.state)}`);
+      if (!flags.json) for (const p of processes) out(`process manager on node ${p.node}\n${processTable([p.status])}`);
       return nodes.length === 0 ? 1 : 0;
     } finally {
       await remote.close();

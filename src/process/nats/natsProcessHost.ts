@@ -26,6 +26,28 @@ export type ProcessOwnership = {
 export const OWNERSHIP_DEFAULTS = { heartbeat: 500, takeoverAfter: 3000 } as const;
 
 /**
+ * The subject on which the node running a process answers its status (JSON {@link RemoteProcessStatus}).
+ *
+ * @example
+ * ```ts
+ * const reply = await nc.request(processStatusSubject('tributary', 'Fulfilment'), '', { timeout: 2000 });
+ * ```
+ */
+export function processStatusSubject(prefix: string, process: string): string {
+  return `${prefix}.procs.${process}.status`;
+}
+
+/**
+ * A process's status as the node running it answers it.
+ *
+ * @example
+ * ```ts
+ * const { node, status } = JSON.parse(reply.string()) as RemoteProcessStatus;
+ * ```
+ */
+export type RemoteProcessStatus = { readonly node: string; readonly status: ProcessStatus };
+
+/**
  * A process as one node hosts it: it runs it, or stands by to take it over.
  *
  * @example
@@ -38,7 +60,7 @@ export type ProcessHost = { readonly process: Process; start(): Promise<void>; c
 
 /**
  * Hosts a process on NATS with at most one active runner across nodes. The runner's node answers
- * `<prefix>.procs.<name>.owner` and publishes heartbeats on `<prefix>.procs.<name>.hb`. A node
+ * `<prefix>.procs.<name>.owner` and `.status`, and publishes heartbeats on `<prefix>.procs.<name>.hb`. A node
  * starting asks who runs it; with no answer it claims the process by writing the next journal
  * entry (see `createNatsProcessJournal`), which only one node can do. A standby node that hears no
  * heartbeat for `takeoverAfter` claims it the same way, replays the journal, re-sends the outbox
@@ -68,9 +90,10 @@ export function createNatsProcessHost(options: {
   // Outside `<prefix>.proc.>`, which the journal stream captures (a request there would be stored and acknowledged).
   const hbSubject = `${prefix}.procs.${name}.hb`;
   const ownerSubject = `${prefix}.procs.${name}.owner`;
+  const statusSubject = processStatusSubject(prefix, name);
   let lastBeat = Date.now();
   let runner: ProcessRunner | undefined;
-  let answering: Subscription | undefined;
+  let answering: Subscription[] = [];
   let loop: NodeJS.Timeout | undefined;
   let busy = false;
   let closed = false;
@@ -93,8 +116,8 @@ export function createNatsProcessHost(options: {
   const standDown = async () => {
     const was = runner;
     runner = undefined;
-    answering?.unsubscribe();
-    answering = undefined;
+    for (const sub of answering) sub.unsubscribe();
+    answering = [];
     lastBeat = Date.now();
     await was?.close();
   };
@@ -119,11 +142,18 @@ export function createNatsProcessHost(options: {
     const next = options.runner(journal);
     await next.start();
     runner = next;
-    answering = nc.subscribe(ownerSubject, {
-      callback: (err, msg) => {
-        if (!err) msg.respond(node);
-      },
-    });
+    answering = [
+      nc.subscribe(ownerSubject, {
+        callback: (err, msg) => {
+          if (!err) msg.respond(node);
+        },
+      }),
+      nc.subscribe(statusSubject, {
+        callback: (err, msg) => {
+          if (!err) void next.process.status().then((status) => msg.respond(JSON.stringify({ node, status } satisfies RemoteProcessStatus)));
+        },
+      }),
+    ];
     nc.publish(hbSubject, node);
     logger.info({ node }, `process ${name}: this node runs it`);
   };
