@@ -183,6 +183,6 @@ export async function runFulfilment(
     }
   }
   const part = (k: string, label: string) => `${count(outcomes.get(k) ?? 0)} ${label}`;
-  const summary = `Fulfilment: ${plural(w.orders.length, 'order')} · ${part('shipped', 'shipped')} · cancelled: ${part('OutOfStock', 'out of stock')}, ${part('InsufficientFunds', 'unpaid')}, ${part('NotShippedInTime', 'late')}`;
+  const summary = `Fulfilment: ${plural(w.orders.length, 'order')} · ${part('shipped', 'shipped')} · cancelled ${part('OutOfStock', 'no stock')}, ${part('InsufficientFunds', 'unpaid')}, ${part('NotShippedInTime', 'late')}`;
   return { check: { what: `Fulfilment: ${plural(w.orders.length, 'order')}, their accounts and ${plural(w.expectedStock.size, 'SKU')} against the model`, problems: problems.slice(0, 20) }, summary };
 }
