@@ -11,11 +11,12 @@ import type { ProcessDefinition } from './defineProcess.js';
 import { createOutboxDispatcher, type DispatchPolicy } from './outboxDispatcher.js';
 import type { CommandAnswerEvent } from './processEvents.js';
 import { describeInput, type InstanceRecord, type OutboxEntry } from './processInstance.js';
-import { snapshotOf } from './processStep.js';
+import { instanceState, resumePlan, summarise } from './processReadouts.js';
 import type { ProcessStore } from './processStore.js';
-import type { HaltedInstance, Process, ProcessStatus } from './processTypes.js';
+import type { Process, ProcessStatus } from './processTypes.js';
 import { createProcessWork, type ProcessWork } from './processWork.js';
 import { createTimerQueue } from './timerQueue.js';
+import { createTimerWake } from './timerWake.js';
 
 /**
  * What a process runner needs.
@@ -65,15 +66,6 @@ export type ProcessRunner = {
 // A batch that changes no instance moves the position in memory, but writes its checkpoint only
 // this often: re-reading such commits after a crash has no effect.
 const CHECKPOINT_EVERY = 10_000;
-// Longest wait for a wall-clock timer before looking again: a clock that jumps (NTP, or a
-// test's clock) is noticed within this.
-const MAX_WAKE = 1000;
-
-function haltedOf(record: InstanceRecord): HaltedInstance | undefined {
-  const h = record.halted;
-  if (!h) return undefined;
-  return { instance: record.id, error: h.error, input: describeInput(h.input), parked: h.parked.length, ...(h.stuck ? { stuck: h.stuck } : {}) };
-}
 
 /**
  * Creates the runner of one process over its store.
@@ -107,7 +99,6 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   let error: TributaryError | undefined;
   let closed = false;
   let run: Subscription | undefined;
-  let wake: NodeJS.Timeout | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   const waiters = createPositionWaiters(name, () => processed);
 
@@ -219,24 +210,21 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   const dispatcher = createOutboxDispatcher({ ...options.dispatch, send: options.send, answer, stuck, correlationId: (e) => `${name}/${e.instance}`, logger });
 
   // Wall-clock timers: only once the whole log is taken, so that log time decides whenever it can.
-  const tick = () =>
-    serial(async () => {
-      wake = undefined;
-      if (closed || state !== 'running') return;
-      if ((await log.headPosition()) > processed) return scheduleWake(50);
-      const work = newWork();
-      work.fireDue(clock() - clockSkew);
-      await commit(work);
-    }).catch(fail);
-
+  const wake = createTimerWake({
+    timers,
+    clock,
+    clockSkew,
+    tick: () =>
+      void serial(async () => {
+        if (closed || state !== 'running') return;
+        if ((await log.headPosition()) > processed) return scheduleWake(50);
+        const work = newWork();
+        work.fireDue(clock() - clockSkew);
+        await commit(work);
+      }).catch(fail),
+  });
   function scheduleWake(delay?: number) {
-    if (closed || state !== 'running') return;
-    const next = timers.peek();
-    if (wake) clearTimeout(wake);
-    wake = undefined;
-    if (next === undefined) return;
-    const ms = delay ?? Math.min(MAX_WAKE, Math.max(0, next.dueAt + clockSkew - clock()));
-    wake = setTimeout(tick, ms);
+    if (!closed && state === 'running') wake.schedule(delay);
   }
 
   const launch = () => {
@@ -260,18 +248,14 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       const work = newWork();
       const { halted: _, ...rest } = record;
       work.put(rest);
-      let pending = halt.parked;
-      if (halt.stuck !== undefined && mode === 'skip') {
-        work.remove(halt.stuck);
-        pending = [halt.input, ...pending];
-      } else if (halt.stuck === undefined && mode === 'retry') pending = [halt.input, ...pending];
-      for (const input of pending) work.take(instance, input);
-      const resumed = work.get(instance)!;
-      for (const t of resumed.timers) timers.push({ dueAt: t.dueAt, instance, id: t.id });
+      const plan = resumePlan(halt, mode);
+      if (plan.drop !== undefined) work.remove(plan.drop);
+      for (const input of plan.inputs) work.take(instance, input);
+      for (const t of work.get(instance)!.timers) timers.push({ dueAt: t.dueAt, instance, id: t.id });
       logger.warn({ instance, input: describeInput(halt.input) }, `process ${name}: instance ${instance} ${mode === 'retry' ? 'retried' : 'skipped'} ${describeInput(halt.input)}`);
       await commit(work);
-      if (halt.stuck !== undefined && mode === 'retry') {
-        const entry = outbox.get(halt.stuck);
+      if (plan.resend !== undefined) {
+        const entry = outbox.get(plan.resend);
         if (entry) dispatcher.add([entry]);
       }
     });
@@ -286,13 +270,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       } catch {
         // A closed log still lets the status be read.
       }
-      let pendingTimers = 0;
-      const halted: HaltedInstance[] = [];
-      for (const record of instances.values()) {
-        pendingTimers += record.timers.length;
-        const h = haltedOf(record);
-        if (h) halted.push(h);
-      }
+      const { timers: pendingTimers, halted } = summarise(instances.values());
       return {
         name,
         state,
@@ -308,17 +286,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     },
     async state(instance) {
       const record = instances.get(instance);
-      if (!record) return undefined;
-      const h = haltedOf(record);
-      const snapshot = record.inputs > 0 ? snapshotOf(definition, record) : undefined;
-      return {
-        value: snapshot?.value ?? {},
-        context: snapshot?.context,
-        done: record.done,
-        inputs: record.inputs,
-        timers: record.timers.map((t) => ({ id: t.id, dueAt: t.dueAt })),
-        ...(h ? { halted: h } : {}),
-      };
+      return record && instanceState(definition, record);
     },
     recordedInputs: (instance) => store.recordedInputs(instance),
     async waitFor(position, wait = {}) {
@@ -364,7 +332,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       closed = true;
       run?.unsubscribe();
       run = undefined;
-      if (wake) clearTimeout(wake);
+      wake.stop();
       await dispatcher.close();
       await tail;
       if (processed > durable && state !== 'failed') await store.commit({ checkpoint: processed, instances: [], inputs: [], added: [], removed: [] }).catch(() => undefined);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { ProcessDefinition } from './defineProcess.js';
 import { createLmdbProcessStore, openProcessEnvironment } from './lmdbProcessStore.js';
-import { describeInput } from './processInstance.js';
+import { summarise } from './processReadouts.js';
 import type { ProcessStatus } from './processTypes.js';
 import { compareReplay, replayInputs } from './replayInputs.js';
 
@@ -23,12 +23,7 @@ export async function readStoredProcesses(path: string, headPosition: number): P
     const out: ProcessStatus[] = [];
     for (const name of names.sort()) {
       const { checkpoint, instances, outbox } = await createLmdbProcessStore(env, name).load();
-      let timers = 0;
-      const halted: ProcessStatus['halted'][number][] = [];
-      for (const r of instances.values()) {
-        timers += r.timers.length;
-        if (r.halted) halted.push({ instance: r.id, error: r.halted.error, input: describeInput(r.halted.input), parked: r.halted.parked.length, ...(r.halted.stuck ? { stuck: r.halted.stuck } : {}) });
-      }
+      const { timers, halted } = summarise(instances.values());
       out.push({ name, state: 'stopped', position: checkpoint, headPosition, lag: Math.max(0, headPosition - checkpoint), instances: instances.size, outbox: outbox.size, timers, halted });
     }
     return out;

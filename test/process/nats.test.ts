@@ -69,9 +69,11 @@ describe('processes on NATS', () => {
     const options = { ...natsOptions(), aggregates: [ProbeTarget, Account], processes: [Probe], processOptions: { ownership: { heartbeat: 100, takeoverAfter: 600 } } };
     const [a, b] = await Promise.all([createApp(options), createApp(options)]);
     apps.push(a, b);
-    await new Promise((r) => setTimeout(r, 800));
-    const states = [(await a.process(Probe).status()).state, (await b.process(Probe).status()).state].sort();
-    expect(states).toEqual(['running', 'standby']);
+    const states = async () => [(await a.process(Probe).status()).state, (await b.process(Probe).status()).state].sort();
+    await expect.poll(states, { timeout: 10_000 }).toEqual(['running', 'standby']);
+    // And it stays so: the standby hears the heartbeats and does not take over.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await states()).toEqual(['running', 'standby']);
     const running = (await a.process(Probe).status()).state === 'running' ? a : b;
     await running.send({ type: 'OpenAccount', aggregate: 'Account', id: 'a-1', payload: { owner: 'Ada' } });
     await running.send({ type: 'Poke', aggregate: 'ProbeTarget', id: 'p-1', payload: { send: { type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 3 } } } });

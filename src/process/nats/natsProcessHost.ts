@@ -97,6 +97,9 @@ export function createNatsProcessHost(options: {
   let loop: NodeJS.Timeout | undefined;
   let busy = false;
   let closed = false;
+  // From the winning claim until it stands down: heartbeats go out even while the runner starts.
+  let owning = false;
+  let beating: NodeJS.Timeout | undefined;
   const beats = nc.subscribe(hbSubject, {
     callback: (err, msg) => {
       if (!err && msg.string() !== node) lastBeat = Date.now();
@@ -116,6 +119,7 @@ export function createNatsProcessHost(options: {
   const standDown = async () => {
     const was = runner;
     runner = undefined;
+    owning = false;
     for (const sub of answering) sub.unsubscribe();
     answering = [];
     lastBeat = Date.now();
@@ -139,9 +143,9 @@ export function createNatsProcessHost(options: {
       }
       throw err;
     }
+    // Say so at once, and keep saying so while the runner loads: a standby must not mistake a
+    // slow start for a dead node.
     const next = options.runner(journal);
-    await next.start();
-    runner = next;
     answering = [
       nc.subscribe(ownerSubject, {
         callback: (err, msg) => {
@@ -154,7 +158,17 @@ export function createNatsProcessHost(options: {
         },
       }),
     ];
+    owning = true;
     nc.publish(hbSubject, node);
+    try {
+      await next.start();
+    } catch (err) {
+      owning = false;
+      for (const sub of answering) sub.unsubscribe();
+      answering = [];
+      throw err;
+    }
+    runner = next;
     logger.info({ node }, `process ${name}: this node runs it`);
   };
 
@@ -165,8 +179,7 @@ export function createNatsProcessHost(options: {
       if (runner) {
         // A runner that failed (lost its journal to another node, or its store failed) stands down.
         if ((await runner.process.status()).state === 'failed') await standDown();
-        else nc.publish(hbSubject, node);
-      } else if (Date.now() - lastBeat > takeoverAfter) await claim();
+      } else if (!owning && Date.now() - lastBeat > takeoverAfter) await claim();
     } catch (err) {
       logger.error({ err }, `process ${name}: ownership check failed`);
     } finally {
@@ -194,6 +207,9 @@ export function createNatsProcessHost(options: {
   return {
     process,
     async start() {
+      beating = setInterval(() => {
+        if (owning) nc.publish(hbSubject, node);
+      }, heartbeat);
       busy = true;
       try {
         await claim();
@@ -206,6 +222,7 @@ export function createNatsProcessHost(options: {
       if (closed) return;
       closed = true;
       if (loop) clearInterval(loop);
+      if (beating) clearInterval(beating);
       while (busy) await new Promise((r) => setTimeout(r, 10));
       beats.unsubscribe();
       await standDown();
