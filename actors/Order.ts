@@ -15,6 +15,8 @@ const commands = {
   AddItem: item,
   ShipOrder: z.object({}),
   CancelOrder: z.object({ reason: z.string().max(500).optional() }),
+  /** Hands the order to fulfilment, to be paid from this account. */
+  PlaceOrder: z.object({ accountId: z.string().min(1).max(128) }),
 };
 
 const events = {
@@ -23,6 +25,8 @@ const events = {
   /** When it shipped is the envelope's timestamp. */
   OrderShipped: z.object({}),
   OrderCancelled: z.object({ reason: z.string().optional() }),
+  /** What fulfilment needs: who pays, how much (cents), and which stock. */
+  OrderPlaced: z.object({ accountId: z.string(), total: z.number().int().nonnegative(), items: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive() })) }),
 };
 
 type Item = z.infer<typeof item>;
@@ -57,7 +61,37 @@ const machine = setup({
             data: event.payload.reason === undefined ? {} : { reason: event.payload.reason },
           })),
         },
+        PlaceOrder: [
+          {
+            guard: ({ context }) => context.items.length > 0,
+            actions: emit(({ context, event }) => ({
+              type: 'OrderPlaced',
+              data: {
+                accountId: event.payload.accountId,
+                total: context.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+                items: context.items.map((i) => ({ sku: i.sku, quantity: i.quantity })),
+              },
+            })),
+          },
+          { actions: reject('EmptyOrder', ({ event }) => `order ${event.id} has no items to place`) },
+        ],
         ItemAdded: { actions: assign({ items: ({ context, event }) => [...context.items, event.data] }) },
+        OrderPlaced: { target: 'placed' },
+        OrderShipped: { target: 'shipped', actions: assign({ shippedAt: ({ event }) => event.timestamp }) },
+        OrderCancelled: { target: 'cancelled', actions: assign({ cancelledAt: ({ event }) => event.timestamp }) },
+      },
+    },
+    placed: {
+      on: {
+        AddItem: { actions: reject('AlreadyPlaced', ({ event }) => `order ${event.id} is placed; it can no longer change`) },
+        PlaceOrder: { actions: reject('AlreadyPlaced', ({ event }) => `order ${event.id} is already placed`) },
+        ShipOrder: { actions: emit({ type: 'OrderShipped', data: {} }) },
+        CancelOrder: {
+          actions: emit(({ event }) => ({
+            type: 'OrderCancelled',
+            data: event.payload.reason === undefined ? {} : { reason: event.payload.reason },
+          })),
+        },
         OrderShipped: { target: 'shipped', actions: assign({ shippedAt: ({ event }) => event.timestamp }) },
         OrderCancelled: { target: 'cancelled', actions: assign({ cancelledAt: ({ event }) => event.timestamp }) },
       },
@@ -67,6 +101,7 @@ const machine = setup({
         AddItem: { actions: reject('AlreadyShipped', ({ event }) => shipped(event.id)) },
         ShipOrder: { actions: reject('AlreadyShipped', ({ event }) => shipped(event.id)) },
         CancelOrder: { actions: reject('AlreadyShipped', ({ event }) => `${shipped(event.id)}; it can no longer be cancelled`) },
+        PlaceOrder: { actions: reject('AlreadyShipped', ({ event }) => shipped(event.id)) },
       },
     },
     cancelled: {
@@ -74,6 +109,7 @@ const machine = setup({
         AddItem: { actions: reject('OrderCancelled', ({ event }) => cancelled(event.id)) },
         ShipOrder: { actions: reject('OrderCancelled', ({ event }) => cancelled(event.id)) },
         CancelOrder: { actions: reject('OrderCancelled', ({ event }) => `${cancelled(event.id)} already`) },
+        PlaceOrder: { actions: reject('OrderCancelled', ({ event }) => cancelled(event.id)) },
       },
     },
   },
@@ -81,7 +117,8 @@ const machine = setup({
 
 /**
  * A customer's order: CreateOrder, AddItem while open, then ShipOrder (not when empty:
- * `EmptyOrder`) or CancelOrder. A shipped order refuses everything with `AlreadyShipped`, a
+ * `EmptyOrder`) or CancelOrder. PlaceOrder (not when empty) hands it to fulfilment (the
+ * Fulfilment process): a placed order takes no more items, and ships or is cancelled. A shipped order refuses everything with `AlreadyShipped`, a
  * cancelled one with `OrderCancelled`. Prices are cents.
  *
  * @example

@@ -2,3 +2,5 @@
 export { Account } from './Account.js';
 export { Customer } from './Customer.js';
 export { Order } from './Order.js';
+export { Inventory } from './Inventory.js';
+export { Fulfilment, createFulfilment, type FulfilmentOptions } from './Fulfilment.js';

@@ -15,6 +15,9 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
 import type { Projection } from './projection/projection.js';
+import type { ProcessDefinition } from './process/defineProcess.js';
+import { openAppProcesses, type ProcessOptions, type Processes } from './process/appProcesses.js';
+import type { Process } from './process/processTypes.js';
 import { createViewClient, type ViewClient } from './views/viewClient.js';
 import { createViewPublisher } from './views/viewPublisher.js';
 import { createViewService, type ViewService } from './views/viewService.js';
@@ -45,6 +48,10 @@ export type CommonAppOptions = {
   projections?: readonly ProjectionDefinition[];
   /** Batching and read-your-writes defaults of the projections (see `createProjections`). */
   projectionOptions?: AppProjectionOptions;
+  /** Process managers to run in this app, their state in `<dataDir>/processes`. They start with the app. */
+  processes?: readonly ProcessDefinition[];
+  /** Timers, clock skew and dispatch retries of the processes. */
+  processOptions?: ProcessOptions;
 };
 
 /**
@@ -146,6 +153,10 @@ export type App = {
    */
   projection<V>(projection: ProjectionDefinition<V>): Projection<V>;
   projection(projection: string | ProjectionDefinition): Projection;
+  /** The app's process managers (none unless `processes` were given). */
+  readonly processes: Processes;
+  /** One process manager, by definition or name; `NotFoundError` when the app does not run it. */
+  process(process: string | ProcessDefinition): Process;
   /** Finishes in-flight commands, then closes the projections and the log. Idempotent. */
   close(): Promise<void>;
 };
@@ -327,6 +338,18 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
       throw err;
     }
   }
+  let processes: Processes;
+  try {
+    // Through this app's own dispatch, as its other writes: it hosts the aggregates the processes command.
+    processes = await openAppProcesses(options, log, send, logger);
+  } catch (err) {
+    await nats?.commands?.stop();
+    await nats?.remote.close();
+    await registry.close();
+    await views.close();
+    await log.close();
+    throw err;
+  }
   let closed: Promise<void> | undefined;
 
   const state = async (aggregate: AnyAggregateDefinition | string, id: string): Promise<AggregateState | undefined> => {
@@ -353,11 +376,15 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     state: state as App['state'],
     projections: views.projections,
     projection: ((projection: string | ProjectionDefinition) => views.projections.get(projection)) as App['projection'],
+    processes,
+    process: (process) => processes.get(process),
     close() {
       // The command service drains first: commands already delivered to this node still finish.
       // The projections then commit their batch in flight (and publish it) before the log and its
       // connection close.
       closed ??= (async () => {
+        // Processes stop first: their unanswered commands stay in the outbox for the next start.
+        await processes.close();
         await nats?.commands?.stop();
         await nats?.remote.close();
         await registry.close();

@@ -1,6 +1,7 @@
 import type { AnyAggregateDefinition } from './aggregate/defineAggregate.js';
 import type { EngineName } from './eventLog/eventLog.js';
 import type { NatsConnectOptions } from './eventLog/nats/connectNats.js';
+import type { ProcessDefinition } from './process/defineProcess.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
 
 /**
@@ -35,6 +36,8 @@ export type TributaryConfig = {
   aggregates: readonly AnyAggregateDefinition[];
   /** The projections `serve` runs (with a data directory) and the read verbs know. Names are unique. */
   projections?: readonly ProjectionDefinition[];
+  /** The process managers `serve` runs with the write side (`defineProcess`), which `status` shows and `rebuild --dry-run` checks. Names are unique. */
+  processes?: readonly ProcessDefinition[];
   /** Where the read verbs look: `embedded` (the data directory) or `nats`. Default: `nats` when servers are given, else `embedded`. */
   engine?: EngineName;
   /** The embedded engine's directory (log in `<dataDir>/log`, views in `<dataDir>/views`); for `serve`, the views' directory. Relative to the config file. */

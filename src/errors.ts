@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'config'
   | 'connection'
   | 'closed'
-  | 'projection_failed';
+  | 'projection_failed'
+  | 'process_halted';
 
 /** Plain, serialisable form of an error, as carried in `{ ok: false, error }` results. */
 export type ErrorShape = {
@@ -204,6 +205,20 @@ export class ClosedError extends TributaryError {
  */
 export class ProjectionFailedError extends TributaryError {
   readonly code = 'projection_failed' as const;
+}
+
+/**
+ * A process manager instance stopped on an input it could not take (its machine threw, or it
+ * decided a malformed command, or a command of it could not be delivered). Only that instance
+ * stops; names the process, the instance and the input, so that the operator can `retry` or `skip` it.
+ *
+ * @example
+ * ```ts
+ * throw new ProcessHaltedError('process Fulfilment, instance o-1, halted on OrderPlaced at position 17: boom', { process: 'Fulfilment', instance: 'o-1' });
+ * ```
+ */
+export class ProcessHaltedError extends TributaryError {
+  readonly code = 'process_halted' as const;
 }
 
 /**

@@ -54,6 +54,15 @@ export type {
   WaitOptions,
 } from './projection/projection.js';
 
+// Authoring: process managers.
+export { defineProcess, type DefineProcessOptions, type ProcessDefinition } from './process/defineProcess.js';
+export { sendCommand, PROCESS_COMMAND_TYPE, type CommandEmission, type ProcessCommand } from './process/sendCommand.js';
+export type { CommandAnswerEvent, ProcessEvent, SentCommand } from './process/processEvents.js';
+export type { InstanceHalt, InstanceRecord, PendingTimer, ProcessInput } from './process/processInstance.js';
+export type { HaltedInstance, Process, ProcessInstanceState, ProcessStatus } from './process/processTypes.js';
+export type { ProcessOptions, Processes } from './process/createProcesses.js';
+export type { DispatchPolicy } from './process/outboxDispatcher.js';
+
 // Logging.
 export { createLogger, type Logger, type LoggerOptions, type LogContext } from './logging/logger.js';
 

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { ConfigError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats } from '../eventLog/nats/connectNats.js';
 import type { Logger } from '../logging/logger.js';
 import { createProjections, type Projections } from '../projection/createProjections.js';
@@ -188,9 +189,10 @@ export async function openLocalViewsIfFree(options: { dataDir: string; logger: L
  * await remote.close();
  * ```
  */
-export async function connectViews(settings: Settings, timeout: number, reconnect = false): Promise<{ views: ViewClient; close(): Promise<void> }> {
+export async function connectViews(settings: Settings, timeout: number, reconnect = false): Promise<{ views: ViewClient; nc: NatsConnection; close(): Promise<void> }> {
   const nc = await connectNats({ ...settings.connect, ...(reconnect ? {} : { maxReconnectAttempts: 0 }) });
   return {
+    nc,
     views: createViewClient({ nc, prefix: settings.prefix, timeout }),
     close: () => nc.drain().catch(() => undefined),
   };

@@ -33,6 +33,7 @@ export type LogContext = {
   commandId?: string;
   correlationId?: string;
   projection?: string;
+  process?: string;
 };
 
 /**

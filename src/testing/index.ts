@@ -6,3 +6,13 @@
 export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './given.js';
 export { describeEventLog, type EventLogFixture } from './describeEventLog.js';
 export type { Matchers, PromisedMatchers, TestRunner } from './testRunner.js';
+export {
+  givenProcess,
+  type ExpectedTimer,
+  type GivenAnswer,
+  type GivenProcess,
+  type GivenProcessEvent,
+  type GivenProcessInput,
+  type GivenTimer,
+  type ProcessWhen,
+} from './givenProcess.js';

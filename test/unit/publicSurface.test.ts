@@ -16,6 +16,8 @@ describe('the public surface', () => {
       'ConnectionError',
       'InternalError',
       'NotFoundError',
+      'PROCESS_COMMAND_TYPE',
+      'ProcessHaltedError',
       'ProjectionFailedError',
       'REJECTION_TYPE',
       'RejectedError',
@@ -29,9 +31,11 @@ describe('the public surface', () => {
       'createProjections',
       'defineAggregate',
       'defineConfig',
+      'defineProcess',
       'defineProjection',
       'isRejection',
       'reject',
+      'sendCommand',
       'toErrorShape',
     ]);
   });
@@ -61,6 +65,6 @@ describe('the public surface', () => {
   });
 
   it('tributary/testing exports the test helpers', () => {
-    expect(Object.keys(testing).sort()).toEqual(['describeEventLog', 'given']);
+    expect(Object.keys(testing).sort()).toEqual(['describeEventLog', 'given', 'givenProcess']);
   });
 });

@@ -3,7 +3,8 @@ import { Account, Customer, Order } from '../../../actors/index.js';
 import { AccountBalance, Analytics, OrderSummary, statusKey, type StatusStats } from '../../../projections/index.js';
 import { toErrorShape } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
-import { openDemoEngine, type DemoEngine } from '../demo/demoEngine.js';
+import { DEMO_SHIP_WITHIN, openDemoEngine, type DemoEngine } from '../demo/demoEngine.js';
+import { createFulfilmentWorkload, runFulfilment } from '../demo/demoFulfilment.js';
 import { pickFeatured, type Featured } from '../demo/demoFeatured.js';
 import { createDemoProgress } from '../demo/demoProgress.js';
 import { formatSummary, type DemoReport } from '../demo/demoReport.js';
@@ -136,8 +137,17 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
     const featuredStates = await readFeatured(engine, workload, featured);
     checks.push(await verifyWriteModel(engine.app, workload.model));
     if (views) checks.push(...(await verifyReadModels(views.projections, workload.model)));
+    if (interrupt.signal.aborted) return interrupted();
+    // After the checks above: the fulfilment orders are not in the main workload's model.
+    const fulfilment = await runFulfilment(engine.app, createFulfilmentWorkload({ orders: Math.max(10, Math.min(300, Math.round(flags.commands / 100))), seed: flags.seed }), {
+      inFlight: Math.min(flags.inFlight, 64),
+      shipWithin: DEMO_SHIP_WITHIN,
+      advanceClock: engine.advanceClock,
+    });
+    checks.push(fulfilment.check);
 
     const report: DemoReport = { commands: workload.commands.length, elapsedMs, tally, head, ...featuredStates, views: viewReport, checks, kept: engine.kept };
+    say(fit(fulfilment.summary, 80));
     process.stdout.write(formatSummary(report));
     return checks.every((c) => c.problems.length === 0) ? 'verified' : 'differences';
   } finally {

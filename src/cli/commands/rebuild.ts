@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { InternalError } from '../../errors.js';
-import { configProjection } from '../config/settings.js';
+import path from 'node:path';
+import { ConfigError, InternalError } from '../../errors.js';
+import type { ProcessDefinition } from '../../process/defineProcess.js';
+import { dryRunRebuild } from '../../process/storedProcesses.js';
+import { configProjection, type Settings } from '../config/settings.js';
 import { addReadOptions, connectViews, embeddedDataDir, openLocalViews, readSettings, runVerb, stderrLogger, type ReadFlags } from '../readSide.js';
 
 /**
@@ -40,8 +43,29 @@ function createBars(projection: string): { update(node: string, position: number
   };
 }
 
-async function rebuild(name: string, flags: ReadFlags): Promise<void> {
+// A process's state is what it decided, and its commands went out: replaying the log into a fresh
+// state would decide them again, with other timer firings and answers. Only a dry run is allowed.
+async function rebuildProcess(definition: ProcessDefinition, settings: Settings, flags: RebuildFlags): Promise<void> {
+  const { name } = definition;
+  if (!flags.dryRun) {
+    throw new ConfigError(
+      `${name} is a process manager: it is not rebuilt, since replaying the log would decide its commands again (they were sent already) with other timer firings and answers. ` +
+        `\`tributary rebuild ${name} --dry-run\` replays each instance's recorded inputs and compares the result with its state, writing nothing.`,
+      { process: name },
+    );
+  }
+  if (settings.engine === 'nats') throw new ConfigError(`rebuild --dry-run of process ${name} reads its local state: use --data-dir`, { process: name });
+  const report = await dryRunRebuild(path.join(embeddedDataDir(settings), 'processes'), definition);
+  process.stdout.write(`${JSON.stringify({ process: name, dryRun: true, ...report }, null, 2)}\n`);
+  if (report.differences.length > 0) throw new InternalError(`the replay of ${name} differs from its state for ${report.differences.length} instances`);
+}
+
+type RebuildFlags = ReadFlags & { dryRun?: boolean };
+
+async function rebuild(name: string, flags: RebuildFlags): Promise<void> {
   const settings = await readSettings(flags);
+  const definition = settings.config?.config.processes?.find((p) => p.name === name);
+  if (definition) return rebuildProcess(definition, settings, flags);
   const bars = createBars(name);
   try {
     if (settings.engine === 'nats') {
@@ -79,6 +103,7 @@ async function rebuild(name: string, flags: ReadFlags): Promise<void> {
  * terminal, then prints the result as JSON. On the embedded engine (`--data-dir`) this process
  * does it (no other process may project those views meanwhile); on NATS every read node hosting
  * the projection rebuilds its own views, one bar each, and the output lists each node's outcome.
+ * A process manager is refused (its commands were sent already), unless `--dry-run`.
  *
  * @example
  * ```ts
@@ -89,5 +114,6 @@ export function register(program: Command): void {
   addReadOptions(program.command('rebuild'))
     .description('replay the log into a fresh view of a projection and swap it in atomically')
     .argument('<projection>', 'projection name, e.g. OrderSummary')
-    .action((name: string, flags: ReadFlags) => runVerb('rebuild', () => rebuild(name, flags)));
+    .option('--dry-run', 'for a process manager (e.g. Fulfilment): replay its recorded inputs and compare, writing nothing')
+    .action((name: string, flags: RebuildFlags) => runVerb('rebuild', () => rebuild(name, flags)));
 }

@@ -19,6 +19,8 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
   return {
     role,
     aggregates: role === 'read' ? [] : config.aggregates,
+    // Processes send commands: they run beside the write side, which hosts what they command.
+    ...(role !== 'read' && config.processes !== undefined && { processes: config.processes }),
     serveCommands: role !== 'read',
     ...(reads && { projections: config.projections ?? [], dataDir: settings.dataDir }),
   };

@@ -3,7 +3,7 @@ import type { TributaryConfig } from '../../defineConfig.js';
 
 const ENGINES = ['embedded', 'nats'] as const;
 const NATS_STRINGS = ['prefix', 'stream', 'queue', 'user', 'password', 'token', 'nkeySeed', 'credsFile'] as const;
-const CONFIG_FIELDS = ['aggregates', 'projections', 'engine', 'dataDir', 'nats', 'logLevel'];
+const CONFIG_FIELDS = ['aggregates', 'projections', 'processes', 'engine', 'dataDir', 'nats', 'logLevel'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -11,13 +11,19 @@ function fail(file: string, field: string, problem: string): never {
   throw new ConfigError(`${file}: \`${field}\` ${problem}`, { file, field });
 }
 
+const MADE_BY: Record<string, string> = {
+  aggregate: 'an aggregate (made by defineAggregate)',
+  projection: 'a projection (made by defineProjection)',
+  process: 'a process manager (made by defineProcess)',
+};
+
 // Definitions are checked by shape, not identity: the config may load its own copy of tributary.
 function checkDefinitions(file: string, field: string, value: unknown, looksRight: (d: Record<string, unknown>) => boolean, what: string): void {
   if (!Array.isArray(value)) fail(file, field, `must be an array of ${what}s, got ${JSON.stringify(value) ?? typeof value}`);
   const seen = new Map<string, number>();
   value.forEach((d: unknown, i) => {
     if (!isObject(d) || typeof d.name !== 'string' || !looksRight(d)) {
-      fail(file, `${field}[${i}]`, `is not ${what === 'aggregate' ? 'an aggregate (made by defineAggregate)' : 'a projection (made by defineProjection)'}`);
+      fail(file, `${field}[${i}]`, `is not ${MADE_BY[what]}`);
     }
     const first = seen.get(d.name as string);
     if (first !== undefined) fail(file, `${field}[${i}]`, `repeats the ${what} name ${JSON.stringify(d.name)} of ${field}[${first}]`);
@@ -44,6 +50,9 @@ export function validateConfig(value: unknown, file: string): TributaryConfig {
   if ((value.aggregates as unknown[]).length === 0) fail(file, 'aggregates', 'is empty: list at least one aggregate, e.g. `aggregates: [Account]`');
   if (value.projections !== undefined) {
     checkDefinitions(file, 'projections', value.projections, (d) => d.handlers instanceof Map && typeof d.consumes === 'function', 'projection');
+  }
+  if (value.processes !== undefined) {
+    checkDefinitions(file, 'processes', value.processes, (d) => typeof d.correlate === 'function' && typeof d.listensTo === 'function', 'process');
   }
   if (value.engine !== undefined && !ENGINES.includes(value.engine as (typeof ENGINES)[number])) {
     fail(file, 'engine', `is ${JSON.stringify(value.engine)}: use 'embedded' or 'nats'`);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Account, Customer, Order } from '../../../actors/index.js';
+import { Account, createFulfilment, Customer, Inventory, Order } from '../../../actors/index.js';
 import { createApp, type App } from '../../createApp.js';
 import { ConfigError } from '../../errors.js';
 import { connectNats, redactServers, resolveNatsConnectOptions } from '../../eventLog/nats/connectNats.js';
@@ -28,9 +28,14 @@ export type DemoEngine = {
   readonly viewsPath: string;
   /** Where the data stays after the run; undefined when everything is removed. */
   readonly kept: string | undefined;
+  /** Moves the processes' clock forward, as if that much time had passed. */
+  advanceClock(ms: number): void;
   /** Closes the app, then removes what the run created (temp dir, demo streams). */
   dispose(): Promise<void>;
 };
+
+/** How long the demo's Fulfilment waits for an order to ship: its default, 10 minutes. @example `engine.advanceClock(DEMO_SHIP_WITHIN + 1000)` */
+export const DEMO_SHIP_WITHIN = 10 * 60_000;
 
 /**
  * Options of {@link openDemoEngine}.
@@ -47,7 +52,7 @@ export type DemoEngineOptions = {
   readonly logger: Logger;
 };
 
-const AGGREGATES = [Order, Account, Customer];
+const AGGREGATES = [Order, Account, Customer, Inventory];
 
 // The demo checks its numbers against a model that starts empty, so it needs a fresh log.
 function prepareDataDir(dataDir: string | undefined): { dir: string; temporary: boolean } {
@@ -64,7 +69,8 @@ function prepareDataDir(dataDir: string | undefined): { dir: string; temporary: 
 
 /**
  * Opens the example aggregates on the embedded engine (an LMDB log under the data dir) or on NATS
- * (a JetStream stream of its own, `DEMO_<random>` with prefix `demo_<random>`, deleted at the end
+ * (a JetStream stream of its own, `DEMO_<random>` with prefix `demo_<random>`, deleted at the end,
+ * with its snapshot and process streams,
  * so that runs never mix and nothing is left on the server). Servers and credentials come from the
  * `NATS_*` environment variables.
  *
@@ -80,15 +86,25 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
   };
   const kept = temporary ? undefined : dir;
   const viewsPath = path.join(dir, 'views');
+  // The demo cannot wait ten minutes for its orders to time out: it moves the processes' clock.
+  let offset = 0;
+  const processing = {
+    processes: [createFulfilment({ shipWithin: DEMO_SHIP_WITHIN })],
+    processOptions: { clock: () => Date.now() + offset },
+  };
+  const advanceClock = (ms: number) => {
+    offset += ms;
+  };
   try {
     if (options.engine === 'embedded') {
-      const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: AGGREGATES, logger: options.logger });
+      const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: AGGREGATES, logger: options.logger, ...processing });
       return {
         app,
         engine: 'embedded',
         where: `LMDB at ${path.join(dir, 'log')} (${temporary ? 'temporary' : 'kept'})`,
         viewsPath,
         kept,
+        advanceClock,
         async dispose() {
           await app.close();
           removeTemp();
@@ -106,6 +122,8 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
         serveCommands: false,
         aggregates: AGGREGATES,
         logger: options.logger,
+        dataDir: dir,
+        ...processing,
       });
       return {
         app,
@@ -113,10 +131,11 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
         where: `JetStream ${app.log.stream} at ${redactServers(resolveNatsConnectOptions().servers)} (temporary)`,
         viewsPath,
         kept,
+        advanceClock,
         async dispose() {
           await app.close();
           const jsm = await jetstreamManager(nc);
-          await Promise.allSettled([jsm.streams.delete(app.log.stream), jsm.streams.delete(app.log.snapshotStream)]);
+          await Promise.allSettled([jsm.streams.delete(app.log.stream), jsm.streams.delete(app.log.snapshotStream), jsm.streams.delete(`${app.log.stream}_PROCESSES`)]);
           await nc.drain();
           removeTemp();
         },
