@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createReport, printTable, type Report } from './support/report.js';
+import { createReport, printBudgets, printTable, type Report } from './support/report.js';
 
 /** A bench suite: runs its workload and its raw baseline in the same process, adding metrics. */
 export type Suite = (report: Report, options: { quick: boolean }) => Promise<void>;
@@ -27,7 +27,10 @@ for (const name of names) {
   const suite = await suites[name]!();
   await suite(report, { quick: values.quick });
 }
-if (!values.json) printTable(report.metrics);
+if (!values.json) {
+  printTable(report.metrics);
+  printBudgets(report.budgets);
+}
 const failed = report.metrics.filter((m) => !m.ok);
 if (failed.length > 0) {
   console.error(`outcome NOT verified for: ${failed.map((m) => `${m.suite}/${m.metric}`).join(', ')}`);

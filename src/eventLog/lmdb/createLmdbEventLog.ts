@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ClosedError, ConcurrencyError, InternalError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
+import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecord, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
 import type {
   AppendOptions,
@@ -38,6 +39,8 @@ export type LmdbEventLogOptions = {
   pollIntervalMs?: number;
   /** LMDB map size in bytes (it grows on demand). */
   mapSize?: number;
+  /** Diagnostics: times the encode and append stages (the bench's budget). Leave unset. */
+  probe?: StageProbe;
 };
 
 
@@ -123,29 +126,21 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     return bytes === undefined ? undefined : toCommit(decodeCommitRecord(bytes), position);
   };
 
-  const append = async (
-    aggregate: string,
-    id: string,
-    events: readonly DomainEvent[],
-    opts: AppendOptions,
-  ): Promise<AppendResult> => {
-    if (closed) throw new ClosedError('event log is closed');
-    if (failed) throw new InternalError(`the event log at ${options.path} failed to commit and must be reopened: ${failed.message}`);
-    validateAppend(aggregate, id, events, opts);
-    if (lock === undefined) {
-      lock = acquireWriterLock(options.path);
-      position = lastPosition();
-    }
-    const commandId = opts.commandId;
-    const timestamp = opts.timestamp ?? Date.now();
-    const headKey = `${aggregate}\u0000${id}`;
-    // The callback only reads until every check has passed, so a refused append writes nothing
-    // (a callback that threw after writing would leave its writes in the shared batch).
-    const work = root.transaction((): AppendOutcome => {
+  const encodeRecord = probed(options.probe, 'encode', encodeCommitRecord);
+
+  // Runs inside the write transaction. It only reads until every check has passed, so a refused
+  // append writes nothing (a callback that threw after writing would leave its writes in the
+  // shared batch).
+  const writeCommit = probed(
+    options.probe,
+    'append',
+    (aggregate: string, id: string, events: readonly DomainEvent[], opts: AppendOptions, timestamp: number): AppendOutcome => {
+      const commandId = opts.commandId;
       const seen = commands.get(commandId);
       if (seen !== undefined) {
         return { kind: 'duplicate', position: seen, record: decodeCommitRecord(commits.get(seen)!) };
       }
+      const headKey = `${aggregate}\u0000${id}`;
       const head = headOf(headKey, aggregate, id);
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== head) {
         return { kind: 'conflict', actual: head };
@@ -163,7 +158,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
       };
       let bytes: Uint8Array;
       try {
-        bytes = encodeCommitRecord(record);
+        bytes = encodeRecord(record);
       } catch (err) {
         // Bad event data refuses this append only; the log itself is fine.
         return { kind: 'unencodable', error: err };
@@ -175,7 +170,42 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
       commands.putSync(commandId, at);
       setHead(headKey, version);
       return { kind: 'ok', version, position: at, record };
-    });
+    },
+  );
+
+  // The committed (or refused) append, as its caller sees it.
+  const settle = probed(options.probe, 'append', (aggregate: string, id: string, opts: AppendOptions, outcome: AppendOutcome): AppendResult => {
+    switch (outcome.kind) {
+      case 'ok':
+        notify();
+        return { version: outcome.version, position: outcome.position, events: toEnvelopes(outcome.record, outcome.position), duplicate: false };
+      case 'duplicate':
+        return { version: outcome.record.version, position: outcome.position, events: toEnvelopes(outcome.record, outcome.position), duplicate: true };
+      case 'unencodable':
+        throw outcome.error;
+      case 'conflict':
+        throw new ConcurrencyError(
+          `${aggregate}/${id}: expected version ${String(opts.expectedVersion)}, but it is at version ${outcome.actual}`,
+          { aggregate, id, expectedVersion: opts.expectedVersion, actualVersion: outcome.actual },
+        );
+    }
+  });
+
+  const append = probed(options.probe, 'append', async (
+    aggregate: string,
+    id: string,
+    events: readonly DomainEvent[],
+    opts: AppendOptions,
+  ): Promise<AppendResult> => {
+    if (closed) throw new ClosedError('event log is closed');
+    if (failed) throw new InternalError(`the event log at ${options.path} failed to commit and must be reopened: ${failed.message}`);
+    validateAppend(aggregate, id, events, opts);
+    if (lock === undefined) {
+      lock = acquireWriterLock(options.path);
+      position = lastPosition();
+    }
+    const timestamp = opts.timestamp ?? Date.now();
+    const work = root.transaction(() => writeCommit(aggregate, id, events, opts, timestamp));
     pending.add(work);
     let outcome: AppendOutcome;
     try {
@@ -187,31 +217,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     } finally {
       pending.delete(work);
     }
-    switch (outcome.kind) {
-      case 'ok':
-        notify();
-        return {
-          version: outcome.version,
-          position: outcome.position,
-          events: toEnvelopes(outcome.record, outcome.position),
-          duplicate: false,
-        };
-      case 'duplicate':
-        return {
-          version: outcome.record.version,
-          position: outcome.position,
-          events: toEnvelopes(outcome.record, outcome.position),
-          duplicate: true,
-        };
-      case 'unencodable':
-        throw outcome.error;
-      case 'conflict':
-        throw new ConcurrencyError(
-          `${aggregate}/${id}: expected version ${String(opts.expectedVersion)}, but it is at version ${outcome.actual}`,
-          { aggregate, id, expectedVersion: opts.expectedVersion, actualVersion: outcome.actual },
-        );
-    }
-  };
+    return settle(aggregate, id, opts, outcome);
+  });
 
   const readStream = async (aggregate: string, id: string, opts: ReadStreamOptions = {}): Promise<EventEnvelope[]> => {
     if (closed) throw new ClosedError('event log is closed');
