@@ -8,7 +8,7 @@ export { createLogger, childLogger, type Logger, type LoggerOptions, type LogCon
 export { assertAggregateId, assertAggregateName, MAX_ID_LENGTH } from './eventLog/subjectToken.js';
 export type * from './eventLog/eventLog.js';
 export type { Command, CommandResult } from './commands/command.js';
-export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
+export { createLmdbEventLog, type LmdbDurability, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
 export { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
 export { connectNats, resolveNatsConnectOptions, type NatsConnectOptions } from './eventLog/nats/connectNats.js';
 export { defineAggregate, type AggregateDefinition, type AnyAggregateDefinition, type ContextOf, type DefineAggregateOptions } from './aggregate/defineAggregate.js';

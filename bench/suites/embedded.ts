@@ -1,5 +1,5 @@
 import { Account } from '../../actors/index.js';
-import { createApp } from '../../src/index.js';
+import { createApp, type LmdbDurability } from '../../src/index.js';
 import type { Suite } from '../main.js';
 import { runRawLmdb, runWorkload, tempDir, type Measure } from '../support/embeddedRuns.js';
 import { startMemorySampler, type MemorySample } from '../support/memorySampler.js';
@@ -12,9 +12,15 @@ import { createW1, type W1 } from '../support/w1.js';
 const WINDOW = 2000;
 const MiB = 1048576;
 
-async function withApp<T>(probed: ReturnType<typeof createStageBudget> | undefined, use: (app: Pick<ProbedApp, 'send' | 'state'>) => Promise<T>): Promise<T> {
+async function withApp<T>(
+  probed: ReturnType<typeof createStageBudget> | undefined,
+  use: (app: Pick<ProbedApp, 'send' | 'state'>) => Promise<T>,
+  durability?: LmdbDurability,
+): Promise<T> {
   const dir = tempDir('trib-bench-');
-  const app = probed ? await openProbedApp(dir.path, [Account], { probe: probed.probe }) : await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account] });
+  const app = probed
+    ? await openProbedApp(dir.path, [Account], { probe: probed.probe })
+    : await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account], durability });
   try {
     return await use(app);
   } finally {
@@ -25,7 +31,7 @@ async function withApp<T>(probed: ReturnType<typeof createStageBudget> | undefin
 
 // The framework on a workload, uninstrumented: rate, main-thread µs per command, peak memory.
 async function framework(w1: W1, window: number) {
-  let cost = { total: 0, bytes: 0 };
+  let cost = { total: 0, gc: 0, bytes: 0 };
   let peak: MemorySample | undefined;
   const run = await withApp(undefined, (app) =>
     runWorkload(app, w1, window, async (work) => {
@@ -46,7 +52,7 @@ async function budgeted(w1: W1, window: number): Promise<{ budget: Budget; ok: b
 }
 
 async function raw(w1: W1, window: number) {
-  let cost = { total: 0, bytes: 0 };
+  let cost = { total: 0, gc: 0, bytes: 0 };
   const measure: Measure = async (work) => void (cost = await measureCost(w1.operations.length, work));
   const run = await runRawLmdb(w1, window, measure);
   return { ...run, cost, rate: run.commits / run.seconds };
@@ -57,7 +63,8 @@ async function raw(w1: W1, window: number) {
  * commit bytes in the same run:
  * - W1 (10,000 accounts, 100,000 Deposit/Withdraw), 2,000 in flight, with its CPU budget per
  *   stage from a second, instrumented run, and its peak memory broken down;
- * - W1 one in flight (10,000 operations);
+ * - W1 one in flight (10,000 operations), and with `durability: 'flushed'` one and 2,000 in
+ *   flight (the baseline of those rows is the default durability, `'committed'`);
  * - W3, long streams: 100 accounts of about 1,000 events each;
  * - W4, a million aggregates touched once each through the registry bound, in a child process
  *   so that its peak RSS is its own.
@@ -77,11 +84,14 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   const probed = await budgeted(w1, WINDOW);
   const serialW1 = createW1({ accounts: quick ? 1000 : 10_000, operations: quick ? 2000 : 10_000, seed: 2 });
   const serial = await withApp(undefined, (app) => runWorkload(app, serialW1, 1));
+  const serialFlushed = await withApp(undefined, (app) => runWorkload(app, serialW1, 1), 'flushed');
+  const windowFlushed = await withApp(undefined, (app) => runWorkload(app, w1, WINDOW), 'flushed');
 
   report.add({ suite, metric: `W1 commands/s (${WINDOW} in flight)`, value: commands / fw.seconds, unit: 'cmd/s', ok: fw.ok });
   report.add({ suite, metric: 'W1 accepted commits/s vs raw LMDB put', value: fw.accepted / fw.seconds, unit: 'commits/s', baseline: rawW1.rate, ok: fw.ok && rawW1.ok });
   report.add({ suite, metric: 'W1 events/s', value: fw.events / fw.seconds, unit: 'events/s', ok: fw.ok });
   report.add({ suite, metric: 'W1 main-thread CPU per command (raw: per put)', value: fw.cost.total, unit: 'µs', baseline: rawW1.cost.total, ok: fw.ok });
+  report.add({ suite, metric: 'W1 GC per command (raw: per put)', value: fw.cost.gc, unit: 'µs', baseline: rawW1.cost.gc, ok: fw.ok });
   report.add({ suite, metric: 'W1 heap allocated per command (raw: per put)', value: fw.cost.bytes, unit: 'B', baseline: rawW1.cost.bytes, ok: fw.ok });
   report.add({ suite, metric: 'latency p50', value: percentile(Array.from(fw.latencies), 50), unit: 'ms', baseline: percentile(Array.from(rawW1.latencies), 50), ok: fw.ok });
   report.add({ suite, metric: 'latency p99', value: percentile(Array.from(fw.latencies), 99), unit: 'ms', baseline: percentile(Array.from(rawW1.latencies), 99), ok: fw.ok });
@@ -94,6 +104,9 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: `W1 commands/s (1 in flight, ${serialW1.operations.length} operations)`, value: serialW1.operations.length / serial.seconds, unit: 'cmd/s', ok: serial.ok });
   report.add({ suite, metric: 'latency p50 (1 in flight)', value: percentile(Array.from(serial.latencies), 50), unit: 'ms', ok: serial.ok });
   report.add({ suite, metric: 'latency p99 (1 in flight)', value: percentile(Array.from(serial.latencies), 99), unit: 'ms', ok: serial.ok });
+  report.add({ suite, metric: "W1 commands/s, durability 'flushed' (1 in flight)", value: serialW1.operations.length / serialFlushed.seconds, unit: 'cmd/s', baseline: serialW1.operations.length / serial.seconds, ok: serialFlushed.ok });
+  report.add({ suite, metric: "latency p50, durability 'flushed' (1 in flight)", value: percentile(Array.from(serialFlushed.latencies), 50), unit: 'ms', baseline: percentile(Array.from(serial.latencies), 50), ok: serialFlushed.ok });
+  report.add({ suite, metric: `W1 commands/s, durability 'flushed' (${WINDOW} in flight)`, value: commands / windowFlushed.seconds, unit: 'cmd/s', baseline: commands / fw.seconds, ok: windowFlushed.ok });
   if (!probed.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
 
   // W3: long streams. Each account's commands stay serial in its mailbox; all accounts are in flight.

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { createAggregateRegistry, type AggregateRegistry } from '../../src/aggregate/aggregateRegistry.js';
 import { createDispatch } from '../../src/commands/dispatch.js';
 import { createLmdbEventLog } from '../../src/eventLog/lmdb/createLmdbEventLog.js';
-import type { AnyAggregateDefinition, App, Command, CommandResult } from '../../src/index.js';
+import { createNatsEventLog, type NatsEventLogOptions } from '../../src/eventLog/nats/createNatsEventLog.js';
+import type { AnyAggregateDefinition, App, Command, CommandResult, EventLog } from '../../src/index.js';
 import { probed, type StageProbe } from '../../src/logging/stageProbe.js';
 import { benchLogger as logger } from './benchLogger.js';
 
@@ -30,8 +31,28 @@ export async function openProbedApp(
   aggregates: readonly AnyAggregateDefinition[],
   options: { probe?: StageProbe; maxActors?: number },
 ): Promise<ProbedApp> {
+  const log = await createLmdbEventLog({ path: join(dataDir, 'log'), logger, probe: options.probe });
+  return wire(log, aggregates, options);
+}
+
+/**
+ * The same on the JetStream engine, dispatching in-process (no command service).
+ *
+ * @example
+ * ```ts
+ * const app = await openProbedNatsApp({ servers: url, stream: 'W1_BUDGET', prefix: 'w1_budget' }, [Account], budget.probe);
+ * ```
+ */
+export async function openProbedNatsApp(
+  log: Pick<NatsEventLogOptions, 'servers' | 'stream' | 'prefix'>,
+  aggregates: readonly AnyAggregateDefinition[],
+  probe: StageProbe,
+): Promise<ProbedApp> {
+  return wire(await createNatsEventLog({ ...log, logger, probe }), aggregates, { probe });
+}
+
+function wire(log: EventLog, aggregates: readonly AnyAggregateDefinition[], options: { probe?: StageProbe; maxActors?: number }): ProbedApp {
   const { probe, maxActors } = options;
-  const log = await createLmdbEventLog({ path: join(dataDir, 'log'), logger, probe });
   const registry = createAggregateRegistry({ log, logger, probe, maxActors });
   const routed = { ...registry, execute: probed(probe, 'route', registry.execute) };
   const send = probed(probe, 'validate', createDispatch({ aggregates, registry: routed, logger }));

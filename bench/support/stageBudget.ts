@@ -13,6 +13,8 @@ export type Budget = {
   readonly total: number;
   /** `total` minus the stages: promises and microtasks, GC, LMDB's batch commit, the driver. */
   readonly other: number;
+  /** Garbage collection per command, in microseconds: already inside the stages and `other`. */
+  readonly gc: number;
   /** Heap bytes allocated per command, from the GC profiler's before/after heap sizes. */
   readonly bytes: number;
 };
@@ -62,17 +64,19 @@ export function createStageBudget() {
     const heapAfter = getHeapStatistics().used_heap_size;
     const gcs = profiler.stop()?.statistics ?? [];
     let allocated = 0;
+    let gcMicros = 0;
     let last = heapBefore;
     for (const gc of gcs) {
       allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - last);
       last = gc.afterGC.heapStatistics.usedHeapSize;
+      gcMicros += gc.cost;
     }
     allocated += Math.max(0, heapAfter - last);
     const us = (ms: number) => (ms * 1000) / commands;
     const stages = Object.fromEntries(STAGES.map((s) => [s, us(totals[s])])) as Record<WriteStage, number>;
     const total = us(elu.active);
     const other = total - STAGES.reduce((sum, s) => sum + stages[s], 0);
-    return { stages, total, other, bytes: allocated / commands };
+    return { stages, total, other, gc: gcMicros / commands, bytes: allocated / commands };
   };
 
   return { probe, measure };
@@ -87,7 +91,7 @@ export function createStageBudget() {
  * const { total, bytes } = await measureCost(100_000, () => run());
  * ```
  */
-export async function measureCost(units: number, work: () => Promise<void>): Promise<{ total: number; bytes: number }> {
-  const { total, bytes } = await createStageBudget().measure(units, work);
-  return { total, bytes };
+export async function measureCost(units: number, work: () => Promise<void>): Promise<{ total: number; gc: number; bytes: number }> {
+  const { total, gc, bytes } = await createStageBudget().measure(units, work);
+  return { total, gc, bytes };
 }

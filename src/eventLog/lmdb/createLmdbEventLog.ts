@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ClosedError, ConcurrencyError, InternalError } from '../../errors.js';
+import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecord, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
@@ -39,9 +39,30 @@ export type LmdbEventLogOptions = {
   pollIntervalMs?: number;
   /** LMDB map size in bytes (it grows on demand). */
   mapSize?: number;
+  /** When an append is acknowledged; see {@link LmdbDurability}. Default `'committed'`. */
+  durability?: LmdbDurability;
   /** Diagnostics: times the encode and append stages (the bench's budget). Leave unset. */
   probe?: StageProbe;
 };
+
+/**
+ * When the embedded log acknowledges an append. Both are crash-consistent: LMDB's copy-on-write
+ * pages and meta pointers mean that no crash, of the process or of the machine, can corrupt the
+ * log or leave half a commit.
+ * - `'committed'` (the default): once the commit is in LMDB (visible to every reader; on Linux,
+ *   lmdb-js's `overlappingSync` then fsyncs it in the background, overlapping the next
+ *   transactions). A process crash loses nothing acknowledged; a power loss or OS crash may lose
+ *   the commits of the last moments (those whose fsync had not finished, usually milliseconds),
+ *   as PostgreSQL's `synchronous_commit = off` may.
+ * - `'flushed'`: once the commit is also fsynced to disk (`db.flushed`). Nothing acknowledged is
+ *   lost even on power loss; each append waits for a disk flush, which concurrent appends share.
+ *
+ * @example
+ * ```ts
+ * const log = await createLmdbEventLog({ path: './data/log', durability: 'flushed' });
+ * ```
+ */
+export type LmdbDurability = 'committed' | 'flushed';
 
 
 /** Heads kept in memory; past this, the least recently written are read back from LMDB. */
@@ -72,6 +93,10 @@ type AppendOutcome =
  * ```
  */
 export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<EventLog> {
+  const durability = options.durability ?? 'committed';
+  if (durability !== 'committed' && durability !== 'flushed') {
+    throw new ConfigError(`durability must be 'committed' or 'flushed', got ${JSON.stringify(durability)}`);
+  }
   mkdirSync(options.path, { recursive: true });
   const pollIntervalMs = options.pollIntervalMs ?? 100;
   const root: RootDatabase = open({ path: options.path, ...(options.mapSize ? { mapSize: options.mapSize } : {}) });
@@ -210,6 +235,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     let outcome: AppendOutcome;
     try {
       outcome = await work;
+      if (durability === 'flushed' && outcome.kind === 'ok') await root.flushed;
     } catch (err) {
       // The in-memory heads and position ran ahead of a transaction that did not commit.
       failed = err instanceof Error ? err : new Error(String(err));

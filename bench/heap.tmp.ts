@@ -1,0 +1,17 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { Account } from '../actors/index.js';
+import { createApp } from '../src/index.js';
+import { runWorkload, tempDir } from './support/embeddedRuns.js';
+import { createW1 } from './support/w1.js';
+const w1 = createW1({ accounts: 10000, operations: 40000 });
+const dir = tempDir('prof-');
+const app = await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account] });
+const s = new Session(); s.connect();
+await s.post('HeapProfiler.enable');
+await s.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+const r = await runWorkload(app, w1, 2000);
+const { profile } = await s.post('HeapProfiler.stopSampling');
+writeFileSync('/tmp/w10/heap.json', JSON.stringify(profile));
+console.log(r.ok);
+await app.close(); dir.dispose();

@@ -1,0 +1,12 @@
+import { Account } from '../actors/index.js';
+import { createApp } from '../src/index.js';
+import { runWorkload, tempDir } from './support/embeddedRuns.js';
+import { measureCost } from './support/stageBudget.js';
+import { createW1 } from './support/w1.js';
+const w1 = createW1({ accounts: 10000, operations: 60000 });
+const dir = tempDir('prof-');
+const app = await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account] });
+let c;
+const r = await runWorkload(app, w1, 2000, async (w) => { c = await measureCost(w1.operations.length, w); });
+console.log(r.ok, Math.round(w1.operations.length / r.seconds), JSON.stringify(c));
+await app.close(); dir.dispose();
