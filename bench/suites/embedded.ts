@@ -2,7 +2,7 @@ import { Account } from '../../actors/index.js';
 import { createApp, type LmdbDurability } from '../../src/index.js';
 import type { Suite } from '../main.js';
 import { runRawLmdb, runWorkload, tempDir, type Measure } from '../support/embeddedRuns.js';
-import { startMemorySampler, type MemorySample } from '../support/memorySampler.js';
+import { retainedHeap, startMemorySampler, type MemorySample } from '../support/memorySampler.js';
 import { openProbedApp, type ProbedApp } from '../support/probedApp.js';
 import { percentile, type Report } from '../support/report.js';
 import { createStageBudget, measureCost, type Budget } from '../support/stageBudget.js';
@@ -31,16 +31,18 @@ async function withApp<T>(
 
 // The framework on a workload, uninstrumented: rate, main-thread µs per command, peak memory.
 async function framework(w1: W1, window: number) {
-  let cost = { total: 0, gc: 0, bytes: 0 };
+  let cost = { total: 0, cpu: 0, gc: 0, bytes: 0 };
   let peak: MemorySample | undefined;
+  let retained = 0;
   const run = await withApp(undefined, (app) =>
     runWorkload(app, w1, window, async (work) => {
       const sampler = startMemorySampler();
       cost = await measureCost(w1.operations.length, work);
       peak = sampler.stop();
+      retained = retainedHeap();
     }),
   );
-  return { ...run, cost, peak: peak! };
+  return { ...run, cost, peak: peak!, retained };
 }
 
 // The same workload with every stage timed: the CPU budget.
@@ -52,7 +54,7 @@ async function budgeted(w1: W1, window: number): Promise<{ budget: Budget; ok: b
 }
 
 async function raw(w1: W1, window: number) {
-  let cost = { total: 0, gc: 0, bytes: 0 };
+  let cost = { total: 0, cpu: 0, gc: 0, bytes: 0 };
   const measure: Measure = async (work) => void (cost = await measureCost(w1.operations.length, work));
   const run = await runRawLmdb(w1, window, measure);
   return { ...run, cost, rate: run.commits / run.seconds };
@@ -91,6 +93,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: 'W1 accepted commits/s vs raw LMDB put', value: fw.accepted / fw.seconds, unit: 'commits/s', baseline: rawW1.rate, ok: fw.ok && rawW1.ok });
   report.add({ suite, metric: 'W1 events/s', value: fw.events / fw.seconds, unit: 'events/s', ok: fw.ok });
   report.add({ suite, metric: 'W1 main-thread CPU per command (raw: per put)', value: fw.cost.total, unit: 'µs', baseline: rawW1.cost.total, ok: fw.ok });
+  report.add({ suite, metric: 'W1 process CPU per command, all threads (raw: per put)', value: fw.cost.cpu, unit: 'µs', baseline: rawW1.cost.cpu, ok: fw.ok });
   report.add({ suite, metric: 'W1 GC per command (raw: per put)', value: fw.cost.gc, unit: 'µs', baseline: rawW1.cost.gc, ok: fw.ok });
   report.add({ suite, metric: 'W1 heap allocated per command (raw: per put)', value: fw.cost.bytes, unit: 'B', baseline: rawW1.cost.bytes, ok: fw.ok });
   report.add({ suite, metric: 'latency p50', value: percentile(Array.from(fw.latencies), 50), unit: 'ms', baseline: percentile(Array.from(rawW1.latencies), 50), ok: fw.ok });
@@ -100,6 +103,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: 'W1 at peak: JS heap used (of total)', value: fw.peak.heapUsed / MiB, unit: 'MiB', baseline: fw.peak.heapTotal / MiB, ok: fw.ok });
   report.add({ suite, metric: 'W1 at peak: external (buffers, native)', value: fw.peak.external / MiB, unit: 'MiB', ok: fw.ok });
   report.add({ suite, metric: 'W1 at peak: LMDB map resident', value: fw.peak.lmdbMap / MiB, unit: 'MiB', ok: fw.ok });
+  report.add({ suite, metric: 'W1 JS heap retained after GC (bench data included)', value: fw.retained / MiB, unit: 'MiB', ok: fw.ok });
   report.addBudget({ suite, run: `W1, ${WINDOW} in flight (instrumented)`, budget: probed.budget });
   report.add({ suite, metric: `W1 commands/s (1 in flight, ${serialW1.operations.length} operations)`, value: serialW1.operations.length / serial.seconds, unit: 'cmd/s', ok: serial.ok });
   report.add({ suite, metric: 'latency p50 (1 in flight)', value: percentile(Array.from(serial.latencies), 50), unit: 'ms', ok: serial.ok });
@@ -123,6 +127,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: 'W4 accepted commits/s vs raw LMDB put', value: w4.rate, unit: 'commits/s', baseline: w4.rawRate, ok: w4.ok });
   report.add({ suite, metric: 'W4 peak RSS (its own process)', value: w4.peakRss / MiB, unit: 'MiB', ok: w4.ok });
   report.add({ suite, metric: 'W4 at peak: JS heap used', value: w4.peak.heapUsed / MiB, unit: 'MiB', ok: w4.ok });
+  report.add({ suite, metric: 'W4 JS heap retained after GC at the end', value: w4.retainedHeap / MiB, unit: 'MiB', ok: w4.ok });
   report.add({ suite, metric: 'W4 at peak: LMDB map resident', value: w4.peak.lmdbMap / MiB, unit: 'MiB', ok: w4.ok });
   report.add({ suite, metric: 'W4 live actors at the end (maxActors)', value: w4.liveActors, unit: 'actors', baseline: w4.maxActors, ok: w4.ok });
   report.add({ suite, metric: 'W4 evictions', value: w4.evictions, unit: 'actors', ok: w4.ok });

@@ -66,7 +66,7 @@ export function createReport(options: { json: boolean }): Report {
 }
 
 /**
- * A budget's rows in table order: each stage, other, total, of which GC (µs per command), bytes allocated.
+ * A budget's rows in table order: each stage, other, total, of which GC, process CPU (µs per command), bytes allocated.
  *
  * @example
  * ```ts
@@ -74,7 +74,7 @@ export function createReport(options: { json: boolean }): Report {
  * ```
  */
 export function budgetRows(budget: Budget): Array<[string, number]> {
-  return [...STAGES.map((s): [string, number] => [s, budget.stages[s]]), ['other', budget.other], ['total', budget.total], ['of which GC', budget.gc], ['bytes allocated', budget.bytes]];
+  return [...STAGES.map((s): [string, number] => [s, budget.stages[s]]), ['other', budget.other], ['total', budget.total], ['of which GC', budget.gc], ['process CPU, all threads', budget.cpu], ['bytes allocated', budget.bytes]];
 }
 
 /**

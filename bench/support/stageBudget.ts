@@ -9,8 +9,14 @@ export const STAGES: readonly WriteStage[] = ['validate', 'route', 'decide', 'en
 export type Budget = {
   /** Microseconds of self time per command, by stage (nested stages are not counted twice). */
   readonly stages: Readonly<Record<WriteStage, number>>;
-  /** Main-thread busy time per command (event-loop utilisation), in microseconds. */
+  /**
+   * Main-thread busy time per command (event-loop utilisation), in microseconds. Like the stage
+   * timings it is wall time: on a machine shared with other work it includes time the thread
+   * was runnable but descheduled, so compare it with `cpu`.
+   */
   readonly total: number;
+  /** CPU time of the whole process per command (every thread: LMDB's writer, GC helpers), in microseconds. */
+  readonly cpu: number;
   /** `total` minus the stages: promises and microtasks, GC, LMDB's batch commit, the driver. */
   readonly other: number;
   /** Garbage collection per command, in microseconds: already inside the stages and `other`. */
@@ -59,7 +65,9 @@ export function createStageBudget() {
     const heapBefore = getHeapStatistics().used_heap_size;
     profiler.start();
     const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
     await work();
+    const cpuUsed = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const heapAfter = getHeapStatistics().used_heap_size;
     const gcs = profiler.stop()?.statistics ?? [];
@@ -76,7 +84,7 @@ export function createStageBudget() {
     const stages = Object.fromEntries(STAGES.map((s) => [s, us(totals[s])])) as Record<WriteStage, number>;
     const total = us(elu.active);
     const other = total - STAGES.reduce((sum, s) => sum + stages[s], 0);
-    return { stages, total, other, gc: gcMicros / commands, bytes: allocated / commands };
+    return { stages, total, other, cpu: (cpuUsed.user + cpuUsed.system) / commands, gc: gcMicros / commands, bytes: allocated / commands };
   };
 
   return { probe, measure };
@@ -91,7 +99,7 @@ export function createStageBudget() {
  * const { total, bytes } = await measureCost(100_000, () => run());
  * ```
  */
-export async function measureCost(units: number, work: () => Promise<void>): Promise<{ total: number; gc: number; bytes: number }> {
-  const { total, gc, bytes } = await createStageBudget().measure(units, work);
-  return { total, gc, bytes };
+export async function measureCost(units: number, work: () => Promise<void>): Promise<Omit<Budget, 'stages' | 'other'>> {
+  const { total, cpu, gc, bytes } = await createStageBudget().measure(units, work);
+  return { total, cpu, gc, bytes };
 }

@@ -16,6 +16,8 @@ export type W4ChildResult = {
   /** The child's peak RSS over its whole life, in bytes. */
   peakRss: number;
   peak: MemorySample;
+  /** JS heap still in use after a full GC at the end of the run. */
+  retainedHeap: number;
   liveActors: number;
   evictions: number;
 };

@@ -3,7 +3,7 @@
 import { Account } from '../../actors/index.js';
 import type { Command, CommandResult } from '../../src/index.js';
 import { tempDir } from './embeddedRuns.js';
-import { startMemorySampler } from './memorySampler.js';
+import { retainedHeap, startMemorySampler } from './memorySampler.js';
 import { openProbedApp } from './probedApp.js';
 import type { W4ChildResult } from './w4.js';
 
@@ -33,6 +33,8 @@ const t0 = performance.now();
 await Promise.all(Array.from({ length: window }, lane));
 const seconds = (performance.now() - t0) / 1000;
 const peak = sampler.stop();
+// What stays reachable once the garbage is collected: the framework's own memory at this size.
+const retained = retainedHeap();
 const liveActors = app.registry.size;
 const evictions = app.registry.evictions;
 // Every account was evicted or is live; sample some of both, read back from the log.
@@ -51,6 +53,7 @@ const result: W4ChildResult = {
   ok: accepted === accounts && errors.length === 0 && inRange && lastPosition === accounts && wrong === 0,
   peakRss: process.resourceUsage().maxRSS * 1024,
   peak,
+  retainedHeap: retained,
   liveActors,
   evictions,
 };
