@@ -322,7 +322,7 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
       report.add({ suite, metric: `W1 ${name} latency p50`, value: lat(run.latencies, 50), unit: 'ms', baseline: lat(raw.latencies, 50), ok: run.ok && rawOk });
       report.add({ suite, metric: `W1 ${name} latency p99`, value: lat(run.latencies, 99), unit: 'ms', baseline: lat(raw.latencies, 99), ok: run.ok && rawOk });
     }
-    report.add({ suite, metric: 'raw publish main-thread CPU per commit', value: raw.cost.total, unit: 'µs', ok: rawOk });
+    report.add({ suite, metric: 'raw publish main-thread busy time per commit', value: raw.cost.total, unit: 'µs', ok: rawOk });
     report.addBudget({ suite, run: `W1 in-process, ${WINDOW} in flight (instrumented)`, budget: budgeted.budget });
     if (!budgeted.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
     report.add({ suite, metric: `W1 remote, client in another process, commands/s`, value: commands / separate.seconds, unit: 'cmd/s', ok: separate.ok });
