@@ -86,7 +86,7 @@ function metricTable(metrics: readonly Metric[]): string {
 /**
  * Writes the bench report: an SVG chart (framework against raw per suite, and the CPU budget per
  * stage) when `path` ends in `.svg`; otherwise an HTML page with the chart, the budget table and
- * every figure.
+ * every figure, and the same chart beside it as `<name>.svg` (for the README to show).
  *
  * @example
  * ```ts
@@ -99,6 +99,7 @@ export function writeReport(path: string, metrics: readonly Metric[], budgets: r
     writeFileSync(path, svg);
     return;
   }
+  writeFileSync(path.replace(/\.[^./]*$/, '') + '.svg', svg);
   const style = 'body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}';
   writeFileSync(
     path,

@@ -19,7 +19,9 @@ export type Mailbox<Job> = {
   /** True while a job runs or waits. */
   busy: boolean;
   readonly start: (job: Job) => void;
-  readonly waiting: Job[];
+  // A queue as an array and the index of its first job: `shift()` would move every waiting job.
+  waiting: Job[];
+  head: number;
   starting: boolean;
   leftAgain: boolean;
   idleWaiters: Array<() => void>;
@@ -35,7 +37,7 @@ export type Mailbox<Job> = {
  * ```
  */
 export function createMailbox<Job>(start: (job: Job) => void): Mailbox<Job> {
-  return { busy: false, start, waiting: [], starting: false, leftAgain: false, idleWaiters: [] };
+  return { busy: false, start, waiting: [], head: 0, starting: false, leftAgain: false, idleWaiters: [] };
 }
 
 /**
@@ -83,8 +85,11 @@ export function leave<Job>(box: Mailbox<Job>): void {
   try {
     do {
       box.leftAgain = false;
-      const job = box.waiting.shift();
-      if (job === undefined) {
+      if (box.head === box.waiting.length) {
+        if (box.head > 0) {
+          box.waiting = [];
+          box.head = 0;
+        }
         box.busy = false;
         if (box.idleWaiters.length > 0) {
           const waiters = box.idleWaiters;
@@ -93,6 +98,9 @@ export function leave<Job>(box: Mailbox<Job>): void {
         }
         return;
       }
+      const job = box.waiting[box.head]!;
+      // Drop the reference, so that a long queue does not keep its finished jobs alive.
+      (box.waiting as Array<Job | undefined>)[box.head++] = undefined;
       box.start(job);
     } while (box.leftAgain);
   } finally {
