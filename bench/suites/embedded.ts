@@ -84,7 +84,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   const rawW1 = await raw(w1, WINDOW);
   const fw = await framework(w1, WINDOW);
   const probed = await budgeted(w1, WINDOW);
-  const serialW1 = createW1({ accounts: quick ? 1000 : 10_000, operations: quick ? 2000 : 10_000, seed: 2 });
+  const serialW1 = createW1({ accounts: quick ? 500 : 10_000, operations: quick ? 500 : 10_000, seed: 2 });
   const serial = await withApp(undefined, (app) => runWorkload(app, serialW1, 1));
   const serialFlushed = await withApp(undefined, (app) => runWorkload(app, serialW1, 1), 'flushed');
   const windowFlushed = await withApp(undefined, (app) => runWorkload(app, w1, WINDOW), 'flushed');
@@ -114,7 +114,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   if (!probed.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
 
   // W3: long streams. Each account's commands stay serial in its mailbox; all accounts are in flight.
-  const w3 = createW1({ accounts: 100, operations: quick ? 20_000 : 100_000, seed: 3 });
+  const w3 = createW1({ accounts: 100, operations: quick ? 5_000 : 100_000, seed: 3 });
   const rawW3 = await raw(w3, WINDOW);
   const fw3 = await framework(w3, WINDOW);
   report.add({ suite, metric: `W3 commands/s (100 accounts x ~${w3.operations.length / 100} events)`, value: w3.operations.length / fw3.seconds, unit: 'cmd/s', ok: fw3.ok });
@@ -122,7 +122,8 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: 'W3 commands/s vs W1', value: w3.operations.length / fw3.seconds, unit: 'cmd/s', baseline: commands / fw.seconds, ok: fw3.ok && fw.ok });
 
   // W4: a million aggregates, once each, through maxActors.
-  const w4 = await runW4({ accounts: quick ? 100_000 : 1_000_000, window: WINDOW });
+  // --quick keeps the shape (ten times more accounts than live actors) at a fiftieth of the size.
+  const w4 = await runW4({ accounts: quick ? 20_000 : 1_000_000, window: WINDOW, maxActors: quick ? 2_000 : 10_000 });
   report.add({ suite, metric: `W4 commands/s (${w4.accounts.toLocaleString('en-US')} accounts once each)`, value: w4.rate, unit: 'cmd/s', baseline: commands / fw.seconds, ok: w4.ok });
   report.add({ suite, metric: 'W4 accepted commits/s vs raw LMDB put', value: w4.rate, unit: 'commits/s', baseline: w4.rawRate, ok: w4.ok });
   report.add({ suite, metric: 'W4 peak RSS (its own process)', value: w4.peakRss / MiB, unit: 'MiB', ok: w4.ok });
