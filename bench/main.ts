@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createReport, printTable, type Report } from './support/report.js';
+import { writeReport } from './support/htmlReport.js';
+import { createReport, printBudgets, printTable, type Report } from './support/report.js';
 
 /** A bench suite: runs its workload and its raw baseline in the same process, adding metrics. */
 export type Suite = (report: Report, options: { quick: boolean }) => Promise<void>;
@@ -13,7 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, report: { type: 'string' } },
 });
 
 const names = positionals.length > 0 ? positionals : Object.keys(suites);
@@ -28,7 +29,11 @@ for (const name of names) {
   const suite = await suites[name]!();
   await suite(report, { quick: values.quick });
 }
-if (!values.json) printTable(report.metrics);
+if (!values.json) {
+  printTable(report.metrics);
+  printBudgets(report.budgets);
+}
+if (values.report !== undefined) writeReport(values.report, report.metrics, report.budgets);
 const failed = report.metrics.filter((m) => !m.ok);
 if (failed.length > 0) {
   console.error(`outcome NOT verified for: ${failed.map((m) => `${m.suite}/${m.metric}`).join(', ')}`);

@@ -8,7 +8,7 @@ import { createCommandService, type CommandService } from './commands/commandSer
 import { createDispatch } from './commands/dispatch.js';
 import { ClosedError, ConfigError, NotFoundError } from './errors.js';
 import type { EventLog } from './eventLog/eventLog.js';
-import { createLmdbEventLog } from './eventLog/lmdb/createLmdbEventLog.js';
+import { createLmdbEventLog, type LmdbDurability } from './eventLog/lmdb/createLmdbEventLog.js';
 import { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
 import { assertAggregateId } from './eventLog/subjectToken.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -76,6 +76,8 @@ export type EmbeddedAppOptions = CommonAppOptions & {
   engine: 'embedded';
   /** Directory holding `log/` (the event log) and `views/` (the projections). Created if missing. */
   dataDir: string;
+  /** When a command is acknowledged: after the LMDB commit (default) or also after its fsync; see `LmdbDurability`. */
+  durability?: LmdbDurability;
 };
 
 /**
@@ -192,7 +194,7 @@ function openLog(options: AppOptions, logger: Logger): Promise<EventLog> {
       if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
         throw new ConfigError('the embedded engine needs `dataDir`, the directory for its data');
       }
-      return createLmdbEventLog({ path: path.join(options.dataDir, 'log'), logger });
+      return createLmdbEventLog({ path: path.join(options.dataDir, 'log'), logger, durability: options.durability });
     case 'nats':
       return createNatsEventLog({ ...options, logger });
     default:

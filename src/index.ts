@@ -34,7 +34,7 @@ export { defineConfig, type TributaryConfig, type NatsConfig } from './defineCon
 // Commands, events and the log.
 export type { Command, CommandResult } from './commands/command.js';
 export type * from './eventLog/eventLog.js';
-export { createLmdbEventLog, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
+export { createLmdbEventLog, type LmdbDurability, type LmdbEventLogOptions } from './eventLog/lmdb/createLmdbEventLog.js';
 
 // Read models without createApp, and what a projection offers.
 export { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';

@@ -1,89 +1,75 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { open } from 'lmdb';
 import { Account } from '../../actors/index.js';
-import { createApp, type Command, type CommandResult } from '../../src/index.js';
+import { createApp, type LmdbDurability } from '../../src/index.js';
 import type { Suite } from '../main.js';
+import { runRawLmdb, runWorkload, tempDir, type Measure } from '../support/embeddedRuns.js';
+import { retainedHeap, startMemorySampler, type MemorySample } from '../support/memorySampler.js';
+import { openProbedApp, type ProbedApp } from '../support/probedApp.js';
 import { percentile, type Report } from '../support/report.js';
-import { runWindowed } from '../../src/testing/runWindowed.js';
+import { createStageBudget, measureCost, type Budget } from '../support/stageBudget.js';
+import { runW4 } from '../support/w4.js';
 import { createW1, type W1 } from '../support/w1.js';
-import { w1Commits } from '../support/w1Commits.js';
 
 const WINDOW = 2000;
+const MiB = 1048576;
 
-type Outcome = { accepted: number; rejectedBy: Map<string, number>; events: number; otherErrors: string[] };
-
-function tally(outcome: Outcome, r: CommandResult): void {
-  if (r.ok) {
-    outcome.accepted++;
-    outcome.events += r.events.length;
-  } else if (r.error.code === 'rejected') {
-    const reason = String(r.error.details?.reason ?? 'rejected');
-    outcome.rejectedBy.set(reason, (outcome.rejectedBy.get(reason) ?? 0) + 1);
-  } else {
-    outcome.otherErrors.push(`${r.error.code}: ${r.error.message}`);
-  }
-}
-
-async function runFramework(w1: W1, window: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'trib-bench-'));
-  const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: [Account] });
+async function withApp<T>(
+  probed: ReturnType<typeof createStageBudget> | undefined,
+  use: (app: Pick<ProbedApp, 'send' | 'state'>) => Promise<T>,
+  durability?: LmdbDurability,
+): Promise<T> {
+  const dir = tempDir('trib-bench-');
+  const app = probed
+    ? await openProbedApp(dir.path, [Account], { probe: probed.probe })
+    : await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account], durability });
   try {
-    const outcome: Outcome = { accepted: 0, rejectedBy: new Map(), events: 0, otherErrors: [] };
-    await runWindowed(w1.open, window, (c) => app.send(c), (r) => tally(outcome, r));
-    const opening = { ...outcome, accepted: outcome.accepted };
-    const t0 = performance.now();
-    const latencies = await runWindowed(w1.operations, window, (c: Command) => app.send(c), (r) => tally(outcome, r));
-    const seconds = (performance.now() - t0) / 1000;
-    // Verify against the model: every balance and version, read back from the write model.
-    let mismatches = 0;
-    let total = 0;
-    for (const [id, balance] of w1.expected.balances) {
-      const s = await app.state('Account', id);
-      const actual = (s?.context as { balance?: number } | undefined)?.balance;
-      total += actual ?? 0;
-      if (actual !== balance || s?.version !== w1.expected.versions.get(id)) mismatches++;
-    }
-    const opsAccepted = outcome.accepted - opening.accepted;
-    const opsRejected = [...outcome.rejectedBy.values()].reduce((a, b) => a + b, 0);
-    const ok =
-      mismatches === 0 &&
-      outcome.otherErrors.length === 0 &&
-      total === w1.expected.totalBalance &&
-      opsAccepted === w1.expected.accepted &&
-      opsRejected === w1.expected.rejected;
-    return { seconds, latencies, outcome, ok, mismatches, rss: process.resourceUsage().maxRSS * 1024 };
+    return await use(app);
   } finally {
     await app.close();
-    rmSync(dir, { recursive: true, force: true });
+    dir.dispose();
   }
 }
 
-// The raw baseline: the same commit bytes the framework stores, put straight into LMDB by
-// position with the same number in flight; lmdb-js batches them into transactions the same way.
-async function runRawLmdb(w1: W1, window: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'trib-raw-'));
-  const root = open({ path: dir });
-  const db = root.openDB<Uint8Array, number>({ name: 'commits', encoding: 'binary' });
-  // Only accepted commands become commits; w1Commits decides them with the model's rules.
-  const records = w1Commits(w1);
-  const opens = records.slice(0, w1.open.length);
-  const ops = records.slice(w1.open.length);
-  let position = 0;
-  await runWindowed(opens, window, (r) => db.put(++position, r.bytes));
-  const t0 = performance.now();
-  const latencies = await runWindowed(ops, window, (r) => db.put(++position, r.bytes));
-  const seconds = (performance.now() - t0) / 1000;
-  const written = db.getCount();
-  await root.close();
-  rmSync(dir, { recursive: true, force: true });
-  return { seconds, latencies, commits: ops.length, ok: written === records.length };
+// The framework on a workload, uninstrumented: rate, main-thread µs per command, peak memory.
+async function framework(w1: W1, window: number) {
+  let cost = { total: 0, cpu: 0, gc: 0, bytes: 0 };
+  let peak: MemorySample | undefined;
+  let retained = 0;
+  const run = await withApp(undefined, (app) =>
+    runWorkload(app, w1, window, async (work) => {
+      const sampler = startMemorySampler();
+      cost = await measureCost(w1.operations.length, work);
+      peak = sampler.stop();
+      retained = retainedHeap();
+    }),
+  );
+  return { ...run, cost, peak: peak!, retained };
+}
+
+// The same workload with every stage timed: the CPU budget.
+async function budgeted(w1: W1, window: number): Promise<{ budget: Budget; ok: boolean }> {
+  const probed = createStageBudget();
+  let budget: Budget | undefined;
+  const run = await withApp(probed, (app) => runWorkload(app, w1, window, async (work) => void (budget = await probed.measure(w1.operations.length, work))));
+  return { budget: budget!, ok: run.ok };
+}
+
+async function raw(w1: W1, window: number) {
+  let cost = { total: 0, cpu: 0, gc: 0, bytes: 0 };
+  const measure: Measure = async (work) => void (cost = await measureCost(w1.operations.length, work));
+  const run = await runRawLmdb(w1, window, measure);
+  return { ...run, cost, rate: run.commits / run.seconds };
 }
 
 /**
- * `npm run bench -- embedded`: W1 on the embedded engine, many commands in flight and one at a
- * time, against raw LMDB puts of the same commit bytes in the same run.
+ * `npm run bench -- embedded`: on the embedded engine, each beside raw LMDB puts of the same
+ * commit bytes in the same run:
+ * - W1 (10,000 accounts, 100,000 Deposit/Withdraw), 2,000 in flight, with its CPU budget per
+ *   stage from a second, instrumented run, and its peak memory broken down;
+ * - W1 one in flight (10,000 operations), and with `durability: 'flushed'` one and 2,000 in
+ *   flight (the baseline of those rows is the default durability, `'committed'`);
+ * - W3, long streams: 100 accounts of about 1,000 events each;
+ * - W4, a million aggregates touched once each through the registry bound, in a child process
+ *   so that its peak RSS is its own.
  *
  * @example
  * ```sh
@@ -91,29 +77,59 @@ async function runRawLmdb(w1: W1, window: number) {
  * ```
  */
 export const embeddedSuite: Suite = async (report: Report, { quick }) => {
-  const w1 = createW1(quick ? { accounts: 1000, operations: 10_000 } : {});
   const suite = 'embedded';
+  const w1 = createW1(quick ? { accounts: 1000, operations: 10_000 } : {});
   const commands = w1.operations.length;
 
-  const raw = await runRawLmdb(w1, WINDOW);
-  const fw = await runFramework(w1, WINDOW);
-  const serial = await runFramework(w1, 1);
-  const rawRate = raw.commits / raw.seconds;
+  const rawW1 = await raw(w1, WINDOW);
+  const fw = await framework(w1, WINDOW);
+  const probed = await budgeted(w1, WINDOW);
+  const serialW1 = createW1({ accounts: quick ? 500 : 10_000, operations: quick ? 500 : 10_000, seed: 2 });
+  const serial = await withApp(undefined, (app) => runWorkload(app, serialW1, 1));
+  const serialFlushed = await withApp(undefined, (app) => runWorkload(app, serialW1, 1), 'flushed');
+  const windowFlushed = await withApp(undefined, (app) => runWorkload(app, w1, WINDOW), 'flushed');
 
   report.add({ suite, metric: `W1 commands/s (${WINDOW} in flight)`, value: commands / fw.seconds, unit: 'cmd/s', ok: fw.ok });
-  report.add({
-    suite, metric: `W1 accepted commits/s vs raw LMDB put`, value: (fw.outcome.accepted - w1.open.length) / fw.seconds,
-    unit: 'commits/s', baseline: rawRate, ok: fw.ok && raw.ok,
-  });
-  report.add({ suite, metric: 'W1 events/s', value: (fw.outcome.events - w1.open.length) / fw.seconds, unit: 'events/s', ok: fw.ok });
-  report.add({ suite, metric: 'latency p50', value: percentile(Array.from(fw.latencies), 50), unit: 'ms', baseline: percentile(Array.from(raw.latencies), 50), ok: fw.ok });
-  report.add({ suite, metric: 'latency p99', value: percentile(Array.from(fw.latencies), 99), unit: 'ms', baseline: percentile(Array.from(raw.latencies), 99), ok: fw.ok });
-  report.add({ suite, metric: 'W1 commands/s (1 in flight)', value: commands / serial.seconds, unit: 'cmd/s', ok: serial.ok });
+  report.add({ suite, metric: 'W1 accepted commits/s vs raw LMDB put', value: fw.accepted / fw.seconds, unit: 'commits/s', baseline: rawW1.rate, ok: fw.ok && rawW1.ok });
+  report.add({ suite, metric: 'W1 events/s', value: fw.events / fw.seconds, unit: 'events/s', ok: fw.ok });
+  report.add({ suite, metric: 'W1 main-thread busy time per command (raw: per put)', value: fw.cost.total, unit: 'µs', baseline: rawW1.cost.total, ok: fw.ok });
+  report.add({ suite, metric: 'W1 process CPU per command, all threads (raw: per put)', value: fw.cost.cpu, unit: 'µs', baseline: rawW1.cost.cpu, ok: fw.ok });
+  report.add({ suite, metric: 'W1 GC per command (raw: per put)', value: fw.cost.gc, unit: 'µs', baseline: rawW1.cost.gc, ok: fw.ok });
+  report.add({ suite, metric: 'W1 heap allocated per command (raw: per put)', value: fw.cost.bytes, unit: 'B', baseline: rawW1.cost.bytes, ok: fw.ok });
+  report.add({ suite, metric: 'latency p50', value: percentile(Array.from(fw.latencies), 50), unit: 'ms', baseline: percentile(Array.from(rawW1.latencies), 50), ok: fw.ok });
+  report.add({ suite, metric: 'latency p99', value: percentile(Array.from(fw.latencies), 99), unit: 'ms', baseline: percentile(Array.from(rawW1.latencies), 99), ok: fw.ok });
+  report.add({ suite, metric: 'rejected InsufficientFunds', value: fw.outcome.rejectedBy.get('InsufficientFunds') ?? 0, unit: 'commands', ok: fw.ok });
+  report.add({ suite, metric: 'W1 peak RSS', value: fw.peak.rss / MiB, unit: 'MiB', ok: fw.ok });
+  report.add({ suite, metric: 'W1 at peak: JS heap used (of total)', value: fw.peak.heapUsed / MiB, unit: 'MiB', baseline: fw.peak.heapTotal / MiB, ok: fw.ok });
+  report.add({ suite, metric: 'W1 at peak: external (buffers, native)', value: fw.peak.external / MiB, unit: 'MiB', ok: fw.ok });
+  report.add({ suite, metric: 'W1 at peak: LMDB map resident', value: fw.peak.lmdbMap / MiB, unit: 'MiB', ok: fw.ok });
+  report.add({ suite, metric: 'W1 JS heap retained after GC (bench data included)', value: fw.retained / MiB, unit: 'MiB', ok: fw.ok });
+  report.addBudget({ suite, run: `W1, ${WINDOW} in flight (instrumented)`, budget: probed.budget });
+  report.add({ suite, metric: `W1 commands/s (1 in flight, ${serialW1.operations.length} operations)`, value: serialW1.operations.length / serial.seconds, unit: 'cmd/s', ok: serial.ok });
   report.add({ suite, metric: 'latency p50 (1 in flight)', value: percentile(Array.from(serial.latencies), 50), unit: 'ms', ok: serial.ok });
   report.add({ suite, metric: 'latency p99 (1 in flight)', value: percentile(Array.from(serial.latencies), 99), unit: 'ms', ok: serial.ok });
-  report.add({ suite, metric: 'rejected InsufficientFunds', value: fw.outcome.rejectedBy.get('InsufficientFunds') ?? 0, unit: 'commands', ok: fw.ok });
-  report.add({ suite, metric: 'peak RSS', value: fw.rss / 1048576, unit: 'MiB', ok: fw.ok });
-  if (!fw.ok || !serial.ok) {
-    console.error(`W1 outcome differs from the model: ${fw.mismatches} account mismatches; errors: ${fw.outcome.otherErrors.slice(0, 3).join('; ')}`);
-  }
+  report.add({ suite, metric: "W1 commands/s, durability 'flushed' (1 in flight)", value: serialW1.operations.length / serialFlushed.seconds, unit: 'cmd/s', baseline: serialW1.operations.length / serial.seconds, ok: serialFlushed.ok });
+  report.add({ suite, metric: "latency p50, durability 'flushed' (1 in flight)", value: percentile(Array.from(serialFlushed.latencies), 50), unit: 'ms', baseline: percentile(Array.from(serial.latencies), 50), ok: serialFlushed.ok });
+  report.add({ suite, metric: `W1 commands/s, durability 'flushed' (${WINDOW} in flight)`, value: commands / windowFlushed.seconds, unit: 'cmd/s', baseline: commands / fw.seconds, ok: windowFlushed.ok });
+  if (!probed.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
+
+  // W3: long streams. Each account's commands stay serial in its mailbox; all accounts are in flight.
+  const w3 = createW1({ accounts: 100, operations: quick ? 5_000 : 100_000, seed: 3 });
+  const rawW3 = await raw(w3, WINDOW);
+  const fw3 = await framework(w3, WINDOW);
+  report.add({ suite, metric: `W3 commands/s (100 accounts x ~${w3.operations.length / 100} events)`, value: w3.operations.length / fw3.seconds, unit: 'cmd/s', ok: fw3.ok });
+  report.add({ suite, metric: 'W3 accepted commits/s vs raw LMDB put', value: fw3.accepted / fw3.seconds, unit: 'commits/s', baseline: rawW3.rate, ok: fw3.ok && rawW3.ok });
+  report.add({ suite, metric: 'W3 commands/s vs W1', value: w3.operations.length / fw3.seconds, unit: 'cmd/s', baseline: commands / fw.seconds, ok: fw3.ok && fw.ok });
+
+  // W4: a million aggregates, once each, through maxActors.
+  // --quick keeps the shape (ten times more accounts than live actors) at a fiftieth of the size.
+  const w4 = await runW4({ accounts: quick ? 20_000 : 1_000_000, window: WINDOW, maxActors: quick ? 2_000 : 10_000 });
+  report.add({ suite, metric: `W4 commands/s (${w4.accounts.toLocaleString('en-US')} accounts once each)`, value: w4.rate, unit: 'cmd/s', baseline: commands / fw.seconds, ok: w4.ok });
+  report.add({ suite, metric: 'W4 accepted commits/s vs raw LMDB put', value: w4.rate, unit: 'commits/s', baseline: w4.rawRate, ok: w4.ok });
+  report.add({ suite, metric: 'W4 peak RSS (its own process)', value: w4.peakRss / MiB, unit: 'MiB', ok: w4.ok });
+  report.add({ suite, metric: 'W4 at peak: JS heap used', value: w4.peak.heapUsed / MiB, unit: 'MiB', ok: w4.ok });
+  report.add({ suite, metric: 'W4 JS heap retained after GC at the end', value: w4.retainedHeap / MiB, unit: 'MiB', ok: w4.ok });
+  report.add({ suite, metric: 'W4 at peak: LMDB map resident', value: w4.peak.lmdbMap / MiB, unit: 'MiB', ok: w4.ok });
+  report.add({ suite, metric: 'W4 live actors at the end (maxActors)', value: w4.liveActors, unit: 'actors', baseline: w4.maxActors, ok: w4.ok });
+  report.add({ suite, metric: 'W4 evictions', value: w4.evictions, unit: 'actors', ok: w4.ok });
 };

@@ -12,7 +12,10 @@ import type { Suite } from '../main.js';
 import { benchLogger as logger } from '../support/benchLogger.js';
 import { addLogStream, createRawPublisher, publishChained, readSubjectOrdered, type SubjectHeads } from '../support/jetStreamRaw.js';
 import type { RemoteClientResult } from '../support/remoteClient.js';
+import { runWorkload } from '../support/embeddedRuns.js';
+import { openProbedNatsApp } from '../support/probedApp.js';
 import { percentile, type Report } from '../support/report.js';
+import { createStageBudget, measureCost, type Budget } from '../support/stageBudget.js';
 import { createW1, type W1 } from '../support/w1.js';
 import { w1Commits, type W1Commit } from '../support/w1Commits.js';
 
@@ -54,17 +57,32 @@ async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream:
     const ops = commits.slice(w1.open.length).map(toRaw);
     const heads: SubjectHeads = new Map();
     const opened = await publishChained(raw, opens.length, (i) => opens[i]!, WINDOW, heads);
+    let published: Awaited<ReturnType<typeof publishChained>> | undefined;
     const t0 = performance.now();
-    const { latencies, failures } = await publishChained(raw, ops.length, (i) => ops[i]!, WINDOW, heads);
+    const cost = await measureCost(ops.length, async () => void (published = await publishChained(raw, ops.length, (i) => ops[i]!, WINDOW, heads)));
     const seconds = (performance.now() - t0) / 1000;
+    const { latencies, failures } = published!;
     const stored = (await jsm.streams.info(stream)).state.messages;
     const ok = opened.failures.length === 0 && failures.length === 0 && stored === commits.length;
     if (!ok) console.error(`raw ${stream}: ${stored}/${commits.length} stored; ${[...opened.failures, ...failures].slice(0, 3).join('; ')}`);
     await jsm.streams.delete(stream);
-    return { seconds, latencies, commits: ops.length, ok };
+    return { seconds, latencies, commits: ops.length, ok, cost };
   } finally {
     raw.close();
     await nc.drain();
+  }
+}
+
+/** W1 in-process with every stage timed: the CPU budget (see `stageBudget.ts`). */
+async function runBudgeted(url: string, w1: W1, stream: string) {
+  const budget = createStageBudget();
+  const app = await openProbedNatsApp({ servers: url, stream, prefix: stream.toLowerCase() }, [Account], budget.probe);
+  try {
+    let measured: Budget | undefined;
+    const run = await runWorkload(app, w1, WINDOW, async (work) => void (measured = await budget.measure(w1.operations.length, work)));
+    return { budget: measured!, ok: run.ok };
+  } finally {
+    await app.close();
   }
 }
 
@@ -259,8 +277,9 @@ async function coldLoads(url: string, stream: string, w1: W1, sampleSize: number
 /**
  * `npm run bench -- nats`: W1 on the JetStream engine, dispatched in-process and sent through the
  * NATS command service, against raw JetStream publishes of the same commits with the same headers
- * and window (run before and after, the faster counts); then cold loads per aggregate with and
- * without snapshots beside a plain ordered consumer. Starts its own nats-server.
+ * and window (run before and after, the faster counts), with the CPU budget per stage of a third,
+ * instrumented in-process run; then cold loads per aggregate with and without snapshots beside a
+ * plain ordered consumer. Starts its own nats-server.
  *
  * @example
  * ```sh
@@ -275,6 +294,7 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
   try {
     const raw1 = await runRaw(server.url, w1, commits, 'RAW_1');
     const local = await runFramework(server.url, w1, 'W1_LOCAL', false);
+    const budgeted = await runBudgeted(server.url, w1, 'W1_BUDGET');
     const remote = await runFramework(server.url, w1, 'W1_REMOTE', true);
     const separate = await runRemoteProcess(server.url, w1, 'W1_PROCESS');
     const raw2 = await runRaw(server.url, w1, commits, 'RAW_2');
@@ -302,6 +322,9 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
       report.add({ suite, metric: `W1 ${name} latency p50`, value: lat(run.latencies, 50), unit: 'ms', baseline: lat(raw.latencies, 50), ok: run.ok && rawOk });
       report.add({ suite, metric: `W1 ${name} latency p99`, value: lat(run.latencies, 99), unit: 'ms', baseline: lat(raw.latencies, 99), ok: run.ok && rawOk });
     }
+    report.add({ suite, metric: 'raw publish main-thread busy time per commit', value: raw.cost.total, unit: 'µs', ok: rawOk });
+    report.addBudget({ suite, run: `W1 in-process, ${WINDOW} in flight (instrumented)`, budget: budgeted.budget });
+    if (!budgeted.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
     report.add({ suite, metric: `W1 remote, client in another process, commands/s`, value: commands / separate.seconds, unit: 'cmd/s', ok: separate.ok });
     report.add({
       suite,

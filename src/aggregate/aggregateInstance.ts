@@ -1,8 +1,9 @@
-import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type ExecutableActionObject, type Snapshot } from 'xstate';
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { InternalError, type ErrorShape } from '../errors.js';
 import type { DomainEvent, EventEnvelope } from '../eventLog/eventLog.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
+import { machineAdapter, type MachineAdapter } from './machineAdapter.js';
 import { isRejection } from './reject.js';
 import { describeState, sameStateValue } from './stateValue.js';
 import { formatIssues, validateSchema, type SchemaIssue } from './validateSchema.js';
@@ -36,8 +37,8 @@ export type InstanceStart = { readonly state: unknown; readonly version: number;
  * (`AggregateActor`) and `given()` run, so tests exercise exactly what production runs.
  * It knows nothing of the log.
  *
- * It drives the machine through XState's actor-logic API (`machine.transition(snapshot, event,
- * scope)`) rather than a started `Actor`: a live aggregate is then just an immutable snapshot,
+ * It drives the machine through pure transitions ({@link machineAdapter}) rather than a started
+ * `Actor`: a live aggregate is then just an immutable snapshot,
  * which keeps memory and GC flat with tens of thousands of live aggregates, and a command that
  * throws or breaks the rules leaves the state untouched. Emitted events are read from the
  * resolved `xstate.emit` actions; other custom actions are not executed, since aggregates are pure.
@@ -75,52 +76,6 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-// One scope per machine, shared by all its instances: transitions are synchronous and the action
-// buffer is drained right after each one, so sharing is safe and saves an actor per instance.
-type MachineRuntime = {
-  readonly scope: AnyActorScope;
-  readonly actions: ExecutableActionObject[];
-  readonly initial: AnyMachineSnapshot;
-  /** Whether `can()` must be asked before every command (see hasEventlessTransitions). */
-  readonly canFirst: boolean;
-};
-const runtimes = new WeakMap<AnyStateMachine, MachineRuntime>();
-
-// An eventless (`always`) transition whose guard reads the event could fire on a command no
-// transition takes, so that a machine with any of them cannot tell "not accepted" from the
-// transition alone.
-function hasEventlessTransitions(node: AnyStateMachine['root']): boolean {
-  if (node.always !== undefined && node.always.length > 0) return true;
-  return Object.values(node.states).some(hasEventlessTransitions);
-}
-
-function runtimeOf(machine: AnyStateMachine): MachineRuntime {
-  let runtime = runtimes.get(machine);
-  if (runtime !== undefined) return runtime;
-  // Never started: it only lends the scope a `self` and a `system`, as XState's own pure `transition()` does.
-  const self = createActor(machine);
-  const actions: ExecutableActionObject[] = [];
-  const scope: AnyActorScope = {
-    self,
-    id: '',
-    sessionId: '',
-    system: self.system,
-    logger: () => {},
-    defer: () => {},
-    emit: () => {},
-    stopChild: () => {},
-    actionExecutor: (action) => {
-      actions.push(action);
-    },
-  };
-  // Snapshots are immutable, so every fresh instance can start from the same one.
-  const initial = machine.getInitialSnapshot(scope);
-  actions.length = 0;
-  runtime = { scope, actions, initial, canFirst: hasEventlessTransitions(machine.root) };
-  runtimes.set(machine, runtime);
-  return runtime;
-}
-
 const EMIT = 'xstate.emit';
 
 // An instance is this one object: the state its readers see as readonly fields, and methods that
@@ -130,17 +85,11 @@ const EMIT = 'xstate.emit';
 type Core = AggregateInstance & {
   readonly definition: AnyAggregateDefinition;
   readonly id: string;
-  readonly runtime: MachineRuntime;
+  readonly adapter: MachineAdapter;
   snapshot: AnyMachineSnapshot;
   version: number;
   position: number;
 };
-
-// Every transition leaves the shared action buffer empty behind it. Setting an array's length is
-// a runtime call, so it is only made when there is something to drop.
-function clearActions(actions: ExecutableActionObject[]): void {
-  if (actions.length !== 0) actions.length = 0;
-}
 
 function where(core: Core, command: string, state: string) {
   return { aggregate: core.definition.name, id: core.id, command, state };
@@ -161,25 +110,23 @@ function notAccepted(core: Core, command: CommandMessage, before: AnyMachineSnap
 }
 
 function decide(core: Core, command: CommandMessage): Decision | Promise<Decision> {
-  const { definition, id, runtime } = core;
-  const { scope, actions, canFirst } = runtime;
+  const { definition, id, adapter } = core;
+  const { actions, canFirst } = adapter;
   const before = core.snapshot;
   if (before.status !== 'active') return notAccepted(core, command, before);
   let after: AnyMachineSnapshot;
   try {
     if (canFirst && !before.can(command)) return notAccepted(core, command, before);
-    after = definition.machine.transition(before, command, scope);
+    after = adapter.transition(before, command);
     // `can()` computes the transition too, so it is only asked when the transition alone cannot
     // tell: XState hands back the same snapshot, with no actions, both for a command no
     // transition takes and for a targeted self-transition without actions.
     if (!canFirst && after === before && actions.length === 0 && !before.can(command)) return notAccepted(core, command, before);
   } catch (err) {
-    clearActions(actions);
     const state = describeState(before.value);
     return internal(`${definition.name} ${id}: command ${command.type} failed in state ${state}: ${messageOf(err)}`, where(core, command.type, state));
   }
   if (after.context !== before.context || !sameStateValue(before.value, after.value)) {
-    clearActions(actions);
     const state = describeState(before.value);
     const what = after.context !== before.context ? 'context' : `state (to ${describeState(after.value)})`;
     return internal(
@@ -192,7 +139,6 @@ function decide(core: Core, command: CommandMessage): Decision | Promise<Decisio
   for (const action of actions) {
     if (action.type === EMIT) emitted.push((action.params as { event: EventObject }).event);
   }
-  clearActions(actions);
   for (const e of emitted) {
     if (isRejection(e)) return rejected(core, e.reason, e.message, command.type, describeState(before.value));
   }
@@ -246,7 +192,7 @@ function validateEvents(
 }
 
 function evolve(core: Core, envelopes: readonly EventEnvelope[]): void {
-  const { definition, id, runtime } = core;
+  const { definition, id, adapter } = core;
   const aggregate = definition.name;
   for (const envelope of envelopes) {
     if (envelope.version !== core.version + 1) {
@@ -257,15 +203,13 @@ function evolve(core: Core, envelopes: readonly EventEnvelope[]): void {
       });
     }
     try {
-      core.snapshot = definition.machine.transition(core.snapshot, envelope, runtime.scope);
+      // Event transitions are pure: whatever actions they resolved are not decisions, and are dropped.
+      core.snapshot = adapter.transition(core.snapshot, envelope);
     } catch (err) {
       throw new InternalError(
         `${aggregate} ${id}: event transition ${envelope.type} (version ${envelope.version}) failed: ${messageOf(err)}`,
         { aggregate, id, event: envelope.type, version: envelope.version, position: envelope.position },
       );
-    } finally {
-      // Event transitions are pure: whatever actions they resolved are not decisions.
-      clearActions(runtime.actions);
     }
     core.version = envelope.version;
     core.position = envelope.position;
@@ -287,14 +231,12 @@ export function createAggregateInstance(
   id: string,
   start?: InstanceStart,
 ): AggregateInstance {
-  const machine = definition.machine;
-  const runtime = runtimeOf(machine);
-  const snapshot: AnyMachineSnapshot = start === undefined ? runtime.initial : machine.restoreSnapshot(start.state as Snapshot<unknown>, runtime.scope);
-  clearActions(runtime.actions);
+  const adapter = machineAdapter(definition.machine);
+  const snapshot = start === undefined ? adapter.initial : adapter.restore(start.state);
   const core: Core = {
     definition,
     id,
-    runtime,
+    adapter,
     snapshot,
     version: start?.version ?? 0,
     position: start?.position ?? 0,
@@ -305,7 +247,7 @@ export function createAggregateInstance(
       evolve(core, envelopes);
     },
     persistedState() {
-      return machine.getPersistedSnapshot(core.snapshot);
+      return adapter.persist(core.snapshot);
     },
   };
   return core;

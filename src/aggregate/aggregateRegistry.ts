@@ -2,6 +2,8 @@ import type { CommandResult } from '../commands/command.js';
 import { ClosedError, ConfigError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
+import type { StageProbe } from '../logging/stageProbe.js';
+import { hostStages } from './commandAttempt.js';
 import { createAggregateActor, type AggregateActor, type AggregateState } from './aggregateActor.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
@@ -23,6 +25,8 @@ export type AggregateRegistryOptions = {
   maxAttempts?: number;
   /** Recent commits remembered per live actor to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /** Diagnostics: times the decide, evolve and reply stages (the bench's budget). Leave unset. */
+  probe?: StageProbe;
 };
 
 /**
@@ -44,6 +48,8 @@ export type AggregateRegistry = {
   state(definition: AnyAggregateDefinition, id: string): Promise<AggregateState | undefined>;
   /** Live actors right now. */
   readonly size: number;
+  /** Actors evicted so far to stay within `maxActors`. */
+  readonly evictions: number;
   /** Refuses new work, finishes queued work and pending snapshot saves, then releases the actors. */
   close(): Promise<void>;
 };
@@ -71,6 +77,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const maxActors = positiveInteger('maxActors', options.maxActors, 10_000);
   const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 3);
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
+  const stages = hostStages(options.probe);
   // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
   // actor a second chance by moving it to the back. That keeps the per-command cost at two map
   // lookups, where exact LRU would reorder a map on every command.
@@ -82,6 +89,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
     void pending.finally(() => saves.delete(pending));
   };
   let closed: Promise<void> | undefined;
+  let evictions = 0;
 
   const evict = (): void => {
     // Every slot is visited at most twice (once to clear `used`), so a sweep always ends.
@@ -95,6 +103,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
         clock.add(slot);
       } else {
         slot.ids.delete(slot.actor.id);
+        evictions++;
       }
     }
   };
@@ -110,7 +119,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       slot.used = true;
       return slot.actor;
     }
-    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track });
+    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track, stages });
     const created: Slot = { actor, ids, used: true };
     ids.set(id, created);
     clock.add(created);
@@ -142,6 +151,9 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
     },
     get size() {
       return clock.size;
+    },
+    get evictions() {
+      return evictions;
     },
     close() {
       closed ??= shutdown();

@@ -6,16 +6,18 @@ import { createLmdbEventLog } from '../../src/eventLog/lmdb/createLmdbEventLog.j
 import { describeEventLog } from '../../src/testing/describeEventLog.js';
 import type { EventLog } from '../../src/eventLog/eventLog.js';
 
-describeEventLog('lmdb', async () => {
+// The same contract whichever moment an append is acknowledged at.
+for (const durability of ['committed', 'flushed'] as const) {
+describeEventLog(durability === 'committed' ? 'lmdb' : 'lmdb, durability flushed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trib-log-'));
-  let log: EventLog = await createLmdbEventLog({ path: dir });
+  let log: EventLog = await createLmdbEventLog({ path: dir, durability });
   return {
     get log() {
       return log;
     },
     async reopen() {
       await log.close();
-      log = await createLmdbEventLog({ path: dir });
+      log = await createLmdbEventLog({ path: dir, durability });
       return log;
     },
     async cleanup() {
@@ -24,3 +26,4 @@ describeEventLog('lmdb', async () => {
     },
   };
 }, { describe, it, expect });
+}

@@ -20,6 +20,7 @@ describe('createApp', () => {
     ['aggregates that are not an array', { aggregates: Account }, /`aggregates` must be an array/],
     ['the same aggregate twice', { aggregates: [Account, Account] }, /aggregate Account is registered twice/],
     ['a zero maxActors', { maxActors: 0 }, /maxActors must be an integer >= 1/],
+    ['an unknown durability', { durability: 'fsync' }, /durability must be 'committed' or 'flushed', got "fsync"/],
   ])('refuses %s with ConfigError', async (_what, override, message) => {
     const options = { engine: 'embedded', dataDir: tempDir(), aggregates: [Account], ...override } as AppOptions;
     await expect(createApp(options)).rejects.toThrow(ConfigError);

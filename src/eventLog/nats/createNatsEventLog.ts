@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { MsgHdrsImpl, type NatsConnection } from '@nats-io/transport-node';
 import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
+import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecord, toEnvelopes, type CommitRecord } from '../commitRecord.js';
 import type { AppendOptions, AppendResult, DomainEvent, EventLog } from '../eventLog.js';
 import { readAllFromBatches } from '../readAllFromBatches.js';
@@ -52,6 +53,8 @@ export type NatsEventLogOptions = NatsConnectOptions & {
   /** How many aggregates' (version, sequence) heads to remember. Default 100,000. */
   cacheSize?: number;
   logger?: Logger;
+  /** Diagnostics: times the encode and append stages (the bench's budget). Leave unset. */
+  probe?: StageProbe;
 };
 
 /**
@@ -190,6 +193,12 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
   const direct = createDirectGet(nc, stream, timeout);
   const heads = createStreamHeads(options.cacheSize ?? 100_000);
   const subjectPrefix = `${prefix}.evt.`;
+  const encodeRecord = probed(options.probe, 'encode', encodeCommitRecord);
+  // The acknowledged commit, as its caller sees it.
+  const stored = probed(options.probe, 'append', (head: StreamHead, record: CommitRecord, seq: number): AppendResult => {
+    advanceHead(head, record.version, seq);
+    return { version: record.version, position: seq, events: toEnvelopes(record, seq), duplicate: false };
+  });
 
   let closed = false;
   const closing = new AbortController();
@@ -295,7 +304,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
         // A version mismatch is a conflict unless this commandId was appended before: NEVER_SEQ
         // asks JetStream's dedupe without any chance of writing.
         h.headers.set(EXPECTED_LAST_SUBJECT_SEQ, [record ? String(knownSeq) : NEVER_SEQ]);
-        const body = record ? encodeCommitRecord(record) : undefined;
+        const body = record ? encodeRecord(record) : undefined;
         const ack = await publisher.publish(subject, body ?? EMPTY, h);
         if (ack.ok) {
           if (ack.duplicate) {
@@ -304,8 +313,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
             return result;
           }
           if (!record) throw new InternalError(`${aggregate}/${id}: JetStream stored a message that could not match`);
-          advanceHead(head, record.version, ack.seq);
-          return { version: record.version, position: ack.seq, events: toEnvelopes(record, ack.seq), duplicate: false };
+          return stored(head, record, ack.seq);
         }
         if (ack.errCode !== WRONG_LAST_SEQUENCE) {
           throw new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
@@ -335,7 +343,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     }
   };
 
-  const append = (
+  const append = probed(options.probe, 'append', (
     aggregate: string,
     id: string,
     events: readonly DomainEvent[],
@@ -352,7 +360,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     const p = appendQueued(aggregate, id, subject, head, head.busy > 0 ? head.tail : undefined, events, opts);
     head.tail = p;
     return p;
-  };
+  });
 
   const streamState = async (): Promise<{ messages: number; lastSeq: number }> => {
     try {
