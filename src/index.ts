@@ -16,6 +16,7 @@ export { reject, isRejection, REJECTION_TYPE, type Rejection, type RejectionMess
 export type { AggregateTypes, CommandMessage, CommandsOf, DomainEventsOf, EmittedOf, EventsOf, SchemaMap } from './aggregate/aggregateTypes.js';
 export type { AggregateState } from './aggregate/aggregateActor.js';
 export type { SchemaIssue } from './aggregate/validateSchema.js';
+export type { EventSchemaSource, EventVersioning, PersonalFields, SubjectOf, UpcastStep } from './evolution/eventSchemas.js';
 export { createApp, type App, type AppOptions, type CommonAppOptions, type EmbeddedAppOptions } from './createApp.js';
 export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './testing/given.js';
 export type { AppProjectionOptions, NatsApp, NatsAppOptions } from './createApp.js';
