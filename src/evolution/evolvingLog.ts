@@ -33,6 +33,11 @@ export type EvolvingLogOptions = {
  * tagged with the event versions they were taken under, and one taken under other versions is
  * ignored (the aggregate then replays through the upcasters).
  *
+ * A poison event makes `readStream` reject with its `CodecError`. In `readAll` and `readBatches`
+ * it is delivered with a `data` that throws that error when read: a projection consuming it stops
+ * there as on a handler error (then `retry()` or `skip()`), and readers that do not consume it
+ * go on.
+ *
  * @example
  * ```ts
  * const log = createEvolvingLog({ log: raw, catalog, keys });
@@ -84,10 +89,29 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   };
 
   const evolveAll = (envelopes: readonly EventEnvelope[]): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
+  // In a commit feed a poison event must stop only the readers that consume it, where a handler
+  // error would (so that retry and skip apply): its `data` throws the poison error when read.
+  const poisoned = (e: EventEnvelope, err: unknown): EventEnvelope => {
+    const { sealed: _sealed, data: _data, ...rest } = e;
+    const type = catalog.rule(e.aggregate, e.type)?.type ?? e.type;
+    return Object.defineProperty({ ...rest, type }, 'data', {
+      enumerable: true,
+      get() {
+        throw err;
+      },
+    }) as EventEnvelope;
+  };
+  const readOrPoison = (e: EventEnvelope): EventEnvelope => {
+    try {
+      return readEvent(catalog, e, keyOf);
+    } catch (err) {
+      return poisoned(e, err);
+    }
+  };
   const evolveCommit = (commit: Commit): Commit => {
     let changed = false;
     const events = commit.events.map((e) => {
-      const out = readEvent(catalog, e, keyOf);
+      const out = readOrPoison(e);
       if (out !== e) changed = true;
       return out;
     });
