@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createApp, type AnyAggregateDefinition, type App, type ProjectionDefinition } from '../../src/index.js';
+import { createApp, createLmdbEventLog, createNatsEventLog, type AnyAggregateDefinition, type App, type EventLog, type ProjectionDefinition } from '../../src/index.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
 export const ENGINES = ['embedded', 'nats'] as const;
@@ -19,6 +19,8 @@ export type AppHarness = {
   readonly dataDir: string;
   readonly stream: string;
   open(aggregates: readonly AnyAggregateDefinition[], projections?: readonly ProjectionDefinition[]): Promise<App>;
+  /** The log itself, without the app's catalog or keys: what is stored, as stored. */
+  openRaw(): Promise<EventLog>;
   /** Closes every app opened, deletes the data. */
   cleanup(): Promise<void>;
 };
@@ -39,6 +41,11 @@ export function appHarness(engine: TestEngine): AppHarness {
           : await createApp({ engine, ...common, servers: sharedNatsUrl(), stream, prefix: stream.toLowerCase() });
       apps.push(app);
       return app;
+    },
+    openRaw() {
+      return engine === 'embedded'
+        ? createLmdbEventLog({ path: path.join(dataDir, 'log') })
+        : createNatsEventLog({ servers: sharedNatsUrl(), stream, prefix: stream.toLowerCase() });
     },
     async cleanup() {
       await Promise.all(apps.splice(0).map((a) => a.close()));

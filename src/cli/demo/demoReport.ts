@@ -21,7 +21,7 @@ export type DemoReport = {
   readonly head: number;
   readonly account: { readonly id: string; readonly state: AggregateState<{ owner: string; balance: number }> | undefined; readonly overdrawn: number } | undefined;
   readonly order: { readonly id: string; readonly state: AggregateState<{ items: ReadonlyArray<{ quantity: number; unitPrice: number }> }> | undefined } | undefined;
-  readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string; email: string }> | undefined } | undefined;
+  readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string | null; email: string | null }> | undefined } | undefined;
   readonly views: {
     readonly count: number;
     readonly catchUpMs: number;
