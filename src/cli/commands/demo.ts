@@ -5,6 +5,7 @@ import { toErrorShape } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { openDemoEngine, type DemoEngine } from '../demo/demoEngine.js';
 import { pickFeatured, type Featured } from '../demo/demoFeatured.js';
+import { forgetCustomer } from '../demo/demoForget.js';
 import { createDemoProgress } from '../demo/demoProgress.js';
 import { formatSummary, type DemoReport } from '../demo/demoReport.js';
 import { verifyReadModels, verifyWriteModel, type Check } from '../demo/demoVerify.js';
@@ -136,8 +137,21 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
     const featuredStates = await readFeatured(engine, workload, featured);
     checks.push(await verifyWriteModel(engine.app, workload.model));
     if (views) checks.push(...(await verifyReadModels(views.projections, workload.model)));
+    // Last, once everything else is verified: the featured customer exercises the right to erasure.
+    const forgotten = featured.customer === undefined ? undefined : await forgetCustomer(engine.app, views, featured.customer, featured.order);
+    if (forgotten) checks.push(forgotten.check);
 
-    const report: DemoReport = { commands: workload.commands.length, elapsedMs, tally, head, ...featuredStates, views: viewReport, checks, kept: engine.kept };
+    const report: DemoReport = {
+      commands: workload.commands.length,
+      elapsedMs,
+      tally,
+      head,
+      ...featuredStates,
+      views: viewReport,
+      forgotten: forgotten?.report,
+      checks,
+      kept: engine.kept,
+    };
     process.stdout.write(formatSummary(report));
     return checks.every((c) => c.problems.length === 0) ? 'verified' : 'differences';
   } finally {
