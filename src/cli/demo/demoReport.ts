@@ -116,12 +116,12 @@ const shown = (v: unknown) => (v === null ? 'null' : JSON.stringify(v));
 function forgotten(lines: string[], r: DemoReport) {
   const f = r.forgotten;
   if (!f) return;
-  lines.push('', `Forgotten with app.forget('${f.id}'): its key is deleted, its events stay in the log`);
+  lines.push('', `Forgotten: app.forget('${f.id}') deleted its key; its events stay in the log`);
   const c = f.state?.context;
   lines.push(fit(`  ${'Customer'.padEnd(16)}${f.id.padEnd(11)}name ${shown(c?.name)} · email ${shown(c?.email)} · phone ${shown(c?.phone)}`, WIDTH));
   if (f.order) lines.push(fit(`  ${'OrderSummary'.padEnd(16)}${f.order.orderId.padEnd(11)}by ${shown(f.order.customerName)} <${shown(f.order.customerEmail)}> · ${cents(f.order.total)}`, WIDTH));
   if (f.orders) lines.push(fit(`  ${'CustomerOrders'.padEnd(16)}${f.id.padEnd(11)}${shown(f.orders.name)} · ${plural(f.orders.orderCount, 'order')} · ${cents(f.orders.totalSpent)} spent`, WIDTH));
-  lines.push(`${' '.repeat(18)}(the views were rebuilt: the other fields and customers are intact)`);
+  lines.push(`${' '.repeat(18)}(views rebuilt; other fields and customers intact)`);
 }
 
 function verification(lines: string[], r: DemoReport) {
