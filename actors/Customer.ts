@@ -37,21 +37,21 @@ const sameAddress = (a: Address | null, b: Address) =>
   a !== null && a.street === b.street && a.city === b.city && a.postalCode === b.postalCode && a.country === b.country;
 
 /**
- * v1 of UserAddressUpdated held the address as one line, "street, postal code city, country"
- * (like "1 Main St, 10115 Berlin, DE"). Erased, the line is null, and so is every part.
+ * v1 of UserAddressUpdated held the address as one line, "street, postal code, city, country"
+ * (like "1 Main St, 10115, Berlin, DE"). Erased, the line is null, and so is every part.
  */
 function structuredAddress(d: { address: string | null }): Record<keyof Address, string | null> {
   if (d.address === null) return { street: null, city: null, postalCode: null, country: null };
   const parts = d.address.split(',').map((p) => p.trim());
-  const [street = '', place = '', country = ''] = parts.length >= 3 ? [parts.slice(0, -2).join(', '), parts.at(-2), parts.at(-1)] : parts;
-  const space = place.indexOf(' ');
-  return { street, postalCode: space < 0 ? place : place.slice(0, space), city: space < 0 ? '' : place.slice(space + 1).trim(), country };
+  // A street may hold commas itself; the last three parts never do.
+  const [postalCode = '', city = '', country = ''] = parts.slice(-3);
+  return { street: parts.slice(0, -3).join(', '), postalCode, city, country };
 }
 
 const versions = {
   UserAddressUpdated: {
     version: 2,
-    upcasters: { 1: { example: { address: '1 Main St, 10115 Berlin, DE' }, upcast: structuredAddress } },
+    upcasters: { 1: { example: { address: '1 Main St, 10115, Berlin, DE' }, upcast: structuredAddress } },
   },
 } satisfies Record<string, EventVersioning>;
 
