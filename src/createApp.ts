@@ -228,6 +228,7 @@ const noProjections: Projections = {
     throw new NotFoundError(`the app runs no projection named ${JSON.stringify(name)}: pass it in createApp({ projections })`, { projection: name });
   }) as Projections['get'],
   start() {},
+  upgraded: () => Promise.resolve(),
   statuses: () => Promise.resolve([]),
   close: () => Promise.resolve(),
 };
