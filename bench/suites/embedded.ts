@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { Account } from '../../actors/index.js';
-import { createApp, type Command, type CommandResult } from '../../src/index.js';
+import { createApp, type AnyAggregateDefinition, type Command, type CommandResult } from '../../src/index.js';
+import { encryptionRows } from './evolution.js';
 import type { Suite } from '../main.js';
 import { percentile, type Report } from '../support/report.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
@@ -26,9 +27,10 @@ function tally(outcome: Outcome, r: CommandResult): void {
   }
 }
 
-async function runFramework(w1: W1, window: number) {
+/** W1 through `app.send` on the embedded engine, verified against the model; `aggregate` replaces Account (same machine). */
+export async function runFramework(w1: W1, window: number, aggregate: AnyAggregateDefinition = Account) {
   const dir = mkdtempSync(join(tmpdir(), 'trib-bench-'));
-  const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: [Account] });
+  const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: [aggregate] });
   try {
     const outcome: Outcome = { accepted: 0, rejectedBy: new Map(), events: 0, otherErrors: [] };
     await runWindowed(w1.open, window, (c) => app.send(c), (r) => tally(outcome, r));
@@ -116,4 +118,5 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   if (!fw.ok || !serial.ok) {
     console.error(`W1 outcome differs from the model: ${fw.mismatches} account mismatches; errors: ${fw.outcome.otherErrors.slice(0, 3).join('; ')}`);
   }
+  await encryptionRows(report, w1, WINDOW);
 };

@@ -143,7 +143,8 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const subject = subjectOf(catalog, aggregate, id, e);
-      const key = subject === undefined ? undefined : await keyFor(subject);
+      // A cached key costs no await: most commands seal with a key used a moment ago.
+      const key = subject === undefined ? undefined : (fresh(subject)?.key ?? (await keyFor(subject)));
       out.push(writeEvent(catalog, aggregate, id, `${commandId}/${i}`, e, key));
     }
     return out;

@@ -7,8 +7,8 @@ import { newSubjectKey, type SubjectKey } from './sealFields.js';
 
 /**
  * The key store of the embedded engine: its own LMDB environment (`<dataDir>/keys`), so that the
- * keys can be backed up, or not, apart from the log. Writes are synchronous transactions, so a
- * key exists on disk before any event sealed with it.
+ * keys can be backed up, or not, apart from the log. A new key is on disk before it is handed out,
+ * so it exists before any event sealed with it.
  *
  * @example
  * ```ts
@@ -19,6 +19,9 @@ export function createLmdbKeyStore(options: { readonly path: string }): KeyStore
   mkdirSync(options.path, { recursive: true });
   const root = open({ path: options.path });
   const db: Database<Uint8Array, string> = root.openDB({ name: 'subjectKeys', encoding: 'binary' });
+  // Only this process writes keys (it holds the log's writer lock), so concurrent creations of
+  // one subject's key are told apart here.
+  const pending = new Map<string, Promise<SubjectKey>>();
   const read = (subject: string): SubjectKey | undefined => {
     const bytes = db.get(subject);
     if (bytes === undefined) return undefined;
@@ -29,15 +32,26 @@ export function createLmdbKeyStore(options: { readonly path: string }): KeyStore
   return {
     get: (subject) => Promise.resolve(read(subject)),
     getOrCreate(subject) {
-      return Promise.resolve(
-        db.transactionSync(() => {
-          const known = read(subject);
-          if (known !== undefined) return known;
-          const fresh = newSubjectKey();
-          db.putSync(subject, encode(fresh));
-          return fresh;
-        }),
-      );
+      const known = read(subject);
+      if (known !== undefined) return Promise.resolve(known);
+      let creating = pending.get(subject);
+      if (creating === undefined) {
+        creating = (async () => {
+          try {
+            const fresh = newSubjectKey();
+            // lmdb-js batches the puts of many new subjects into one transaction. The key must be
+            // on disk before any event sealed with it is written (another environment, so no
+            // ordering between them is implied): hence `flushed`, one fsync shared by the batch.
+            await db.put(subject, encode(fresh));
+            await db.flushed;
+            return fresh;
+          } finally {
+            pending.delete(subject);
+          }
+        })();
+        pending.set(subject, creating);
+      }
+      return creating;
     },
     async forget(subject) {
       db.removeSync(subject);
