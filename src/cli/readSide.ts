@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
+import { Account, Customer, Order } from '../../actors/index.js';
 import { exampleProjections } from '../../projections/index.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
+import type { EventSchemaSource } from '../evolution/eventSchemas.js';
+import { openEvolution } from '../evolution/openEvolution.js';
 import { connectNats } from '../eventLog/nats/connectNats.js';
 import type { Logger } from '../logging/logger.js';
 import { createProjections, type Projections } from '../projection/createProjections.js';
@@ -133,6 +136,8 @@ export async function openLocalViews(options: {
   logger: Logger;
   run: boolean;
   projections: readonly ProjectionDefinition[];
+  /** Whose event versions and personal fields the views read through; default the example domain. */
+  aggregates?: readonly EventSchemaSource[];
 }): Promise<LocalViews> {
   const logDir = path.join(options.dataDir, 'log');
   if (!fs.existsSync(path.join(logDir, 'data.mdb'))) {
@@ -142,7 +147,10 @@ export async function openLocalViews(options: {
   const lock: ViewsLock | undefined = options.run ? lockViews(viewsDir) : undefined;
   let log: EventLog | undefined;
   try {
-    log = await createLmdbEventLog({ path: logDir, logger: options.logger });
+    const raw = await createLmdbEventLog({ path: logDir, logger: options.logger });
+    log = raw;
+    // The views read current events: upcast, and with personal fields opened (or erased).
+    log = (await openEvolution({ engine: 'embedded', dataDir: options.dataDir, aggregates: options.aggregates ?? [Order, Account, Customer] }, raw)).log;
     const projections = await createProjections({ log, path: viewsDir, projections: options.projections, logger: options.logger });
     if (options.run) projections.start();
     const opened = log;
