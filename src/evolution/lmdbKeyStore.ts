@@ -19,10 +19,12 @@ export function createLmdbKeyStore(options: { readonly path: string }): KeyStore
   mkdirSync(options.path, { recursive: true });
   const root = open({ path: options.path });
   const db: Database<Uint8Array, string> = root.openDB({ name: 'subjectKeys', encoding: 'binary' });
-  // Only this process writes keys (it holds the log's writer lock), so concurrent creations of
-  // one subject's key are told apart here.
+  // Concurrent creations of one subject's key in this handle share one write.
   const pending = new Map<string, Promise<SubjectKey>>();
   const read = (subject: string): SubjectKey | undefined => {
+    // A read snapshot may predate another handle's (or process's) forget; reads here are rare
+    // (the evolving log caches keys), so each starts from the latest commit.
+    root.resetReadTxn();
     const bytes = db.get(subject);
     if (bytes === undefined) return undefined;
     const key = asSubjectKey(decode(bytes));
@@ -39,12 +41,15 @@ export function createLmdbKeyStore(options: { readonly path: string }): KeyStore
         creating = (async () => {
           try {
             const fresh = newSubjectKey();
-            // lmdb-js batches the puts of many new subjects into one transaction. The key must be
-            // on disk before any event sealed with it is written (another environment, so no
-            // ordering between them is implied): hence `flushed`, one fsync shared by the batch.
-            await db.put(subject, encode(fresh));
+            // Conditional, so that two handles (or processes) creating at once agree on the first
+            // key written. lmdb-js batches the puts of many new subjects into one transaction. The
+            // key must be on disk before any event sealed with it is written (another environment,
+            // so no ordering between them is implied): hence `flushed`, one fsync for the batch.
+            await db.ifNoExists(subject, () => db.put(subject, encode(fresh)));
             await db.flushed;
-            return fresh;
+            const stored = read(subject);
+            if (stored === undefined) throw new CodecError(`the key of data subject ${JSON.stringify(subject)} was forgotten while it was being created`, { subject });
+            return stored;
           } finally {
             pending.delete(subject);
           }

@@ -6,8 +6,9 @@ import { connect } from '@nats-io/transport-node';
 import { createApp, createLmdbEventLog, createNatsEventLog, type AnyAggregateDefinition, type App, type EventLog, type ProjectionDefinition } from '../../src/index.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
-export const ENGINES = ['embedded', 'nats'] as const;
-export type TestEngine = (typeof ENGINES)[number];
+import { ENGINES, type TestEngine } from '../projection/engines.js';
+
+export { ENGINES, type TestEngine };
 
 /**
  * One place for a test's data on one engine: a temp dataDir (the LMDB log, keys and views), and
