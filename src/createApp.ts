@@ -151,9 +151,10 @@ export type App = {
    * Forgets a data subject (crypto-shredding): deletes its key, so that its personal fields read
    * as `null` everywhere from now on, drops the live aggregates that hold them, and rebuilds the
    * projections that read personal data (blue/green: readers keep the old view until the new one
-   * has caught up). Idempotent. Resolves once the rebuilt views are swapped in.
+   * has caught up). Idempotent. Resolves once the rebuilt views are swapped in. Several subjects
+   * in one call share one rebuild.
    */
-  forget(subject: string): Promise<void>;
+  forget(subject: string | readonly string[]): Promise<void>;
   /** Finishes in-flight commands, then closes the projections and the log. Idempotent. */
   close(): Promise<void>;
 };
@@ -360,9 +361,12 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     return registry.state(definition, id);
   };
 
-  const forget = async (subject: string): Promise<void> => {
-    if (typeof subject !== 'string' || subject === '') throw new ValidationError('forget: the data subject must be a non-empty string', { subject });
-    await evolution.forget(subject);
+  const forget = async (subjects: string | readonly string[]): Promise<void> => {
+    const all = typeof subjects === 'string' ? [subjects] : subjects;
+    if (!Array.isArray(all) || !all.every((s) => typeof s === 'string' && s !== '')) {
+      throw new ValidationError('forget: data subjects are non-empty strings', { subjects });
+    }
+    for (const subject of all) await evolution.forget(subject);
     const { personalAggregates, personalTypes } = evolution.catalog;
     await Promise.all([...personalAggregates].map((aggregate) => registry.drop(aggregate)));
     const affected = (options.projections ?? []).filter((p) => p.from.some((f) => personalAggregates.has(f) || personalTypes.has(f)));

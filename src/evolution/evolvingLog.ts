@@ -2,7 +2,7 @@ import type { Commit, DomainEvent, EventEnvelope, EventLog, Snapshot, SnapshotSt
 import { readAllFromBatches } from '../eventLog/readAllFromBatches.js';
 import type { EventCatalog } from './eventCatalog.js';
 import type { KeyStore } from './keyStore.js';
-import { readEvent } from './readEvent.js';
+import { currentEnvelope, readEvent } from './readEvent.js';
 import type { SubjectKey } from './sealFields.js';
 import { subjectOf, writeEvent } from './writeEvent.js';
 
@@ -178,11 +178,9 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
         return { ...result, events: evolveAll(result.events) };
       }
       // The caller's events are the plaintext of what was sealed: no need to open them again.
-      const envelopes = result.events.map((envelope, i) => {
-        if (stored[i] === events[i] || envelope.sealed === undefined) return envelope;
-        const { sealed: _sealed, ...rest } = envelope;
-        return { ...rest, data: events[i]!.data, schemaVersion: catalog.rule(aggregate, envelope.type)!.version };
-      });
+      const envelopes = result.events.map((envelope, i) =>
+        stored[i] === events[i] || envelope.sealed === undefined ? envelope : currentEnvelope(envelope, envelope.type, events[i]!.data, envelope.schemaVersion, undefined),
+      );
       return { ...result, events: envelopes };
     },
     async readStream(aggregate, id, o) {
