@@ -27,6 +27,9 @@ function tally(outcome: Outcome, r: CommandResult): void {
   }
 }
 
+/** What {@link runFramework} measured. */
+export type FrameworkRun = Awaited<ReturnType<typeof runFramework>>;
+
 /** W1 through `app.send` on the embedded engine, verified against the model; `aggregate` replaces Account (same machine). */
 export async function runFramework(w1: W1, window: number, aggregate: AnyAggregateDefinition = Account) {
   const dir = mkdtempSync(join(tmpdir(), 'trib-bench-'));
@@ -118,5 +121,5 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   if (!fw.ok || !serial.ok) {
     console.error(`W1 outcome differs from the model: ${fw.mismatches} account mismatches; errors: ${fw.outcome.otherErrors.slice(0, 3).join('; ')}`);
   }
-  await encryptionRows(report, w1, WINDOW);
+  await encryptionRows(report, w1, WINDOW, fw);
 };
