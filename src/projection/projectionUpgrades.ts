@@ -47,8 +47,9 @@ export function startUpgrades(options: {
     else if ((built ?? 1) !== d.version) stale.push(d);
   }
   const record = (d: ProjectionDefinition) => env.write(() => env.meta.putSync(versionKey(d.name), d.version));
+  // At once, in this call: a write left in flight would hold up closing the views.
+  for (const d of fresh) env.meta.putSync(versionKey(d.name), d.version);
   const done = (async () => {
-    await Promise.all(fresh.map(record));
     await Promise.all(
       stale.map(async (d) => {
         const r = runners.get(d.name)!;
