@@ -27,7 +27,7 @@ function tally(outcome: Outcome, r: CommandResult): void {
   }
 }
 
-/** What {@link runFramework} measured. */
+/** What {@link runFramework} measured. @example `const run: FrameworkRun = await runFramework(w1, 2000);` */
 export type FrameworkRun = Awaited<ReturnType<typeof runFramework>>;
 
 /** W1 through `app.send` on the embedded engine, verified against the model; `aggregate` replaces Account (same machine). */
