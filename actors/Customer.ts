@@ -1,6 +1,6 @@
 import { assign, emit, setup } from 'xstate';
 import { z } from 'zod';
-import { defineAggregate, reject, type AggregateTypes } from '../src/index.js';
+import { defineAggregate, reject, type AggregateTypes, type EventVersioning, type PersonalFields } from '../src/index.js';
 
 const name = z.string().trim().min(1).max(200);
 const email = z.email().max(254);
@@ -23,16 +23,46 @@ const commands = {
 
 const events = {
   CustomerRegistered: z.object({ name: z.string(), email: z.string(), phone: z.string().optional() }),
-  UserEmailChanged: z.object({ email: z.string(), previousEmail: z.string() }),
+  // Null once the customer was forgotten and registers a new email.
+  UserEmailChanged: z.object({ email: z.string(), previousEmail: z.string().nullable() }),
   UserAddressUpdated: address,
   PhoneNumberChanged: z.object({ phone: z.string() }),
 };
 
 type Address = z.infer<typeof address>;
-type Context = { name: string; email: string; phone: string | null; address: Address | null };
+/** After `app.forget(customerId)` every personal field reads as null (see "Personal data"). */
+type Context = { name: string | null; email: string | null; phone: string | null; address: Address | null };
 
 const sameAddress = (a: Address | null, b: Address) =>
   a !== null && a.street === b.street && a.city === b.city && a.postalCode === b.postalCode && a.country === b.country;
+
+/**
+ * v1 of UserAddressUpdated held the address as one line, "street, postal code, city, country"
+ * (like "1 Main St, 10115, Berlin, DE"). Erased, the line is null, and so is every part.
+ */
+function structuredAddress(d: { address: string | null }): Record<keyof Address, string | null> {
+  if (d.address === null) return { street: null, city: null, postalCode: null, country: null };
+  const parts = d.address.split(',').map((p) => p.trim());
+  // A street may hold commas itself; the last three parts never do.
+  const [postalCode = '', city = '', country = ''] = parts.slice(-3);
+  return { street: parts.slice(0, -3).join(', '), postalCode, city, country };
+}
+
+const versions = {
+  UserAddressUpdated: {
+    version: 2,
+    upcasters: { 1: { example: { address: '1 Main St, 10115, Berlin, DE' }, upcast: structuredAddress } },
+  },
+} satisfies Record<string, EventVersioning>;
+
+// A customer is their own data subject: forgetting customer c-1 erases these fields of c-1's events.
+const self = ({ id }: { id: string }) => id;
+const personal = {
+  CustomerRegistered: { subject: self, fields: ['name', 'email', 'phone'] },
+  UserEmailChanged: { subject: self, fields: ['email', 'previousEmail'] },
+  UserAddressUpdated: { subject: self, fields: ['street', 'city', 'postalCode', 'country'] },
+  PhoneNumberChanged: { subject: self, fields: ['phone'] },
+} satisfies Record<string, PersonalFields>;
 
 const machine = setup({
   types: {} as AggregateTypes<typeof commands, typeof events, Context>,
@@ -59,7 +89,7 @@ const machine = setup({
       on: {
         ChangeUserEmail: [
           {
-            guard: ({ context, event }) => context.email.toLowerCase() === event.payload.email.toLowerCase(),
+            guard: ({ context, event }) => context.email?.toLowerCase() === event.payload.email.toLowerCase(),
             actions: reject('SameEmail', ({ event }) => `the email is already ${event.payload.email}`),
           },
           { actions: emit(({ context, event }) => ({ type: 'UserEmailChanged', data: { email: event.payload.email, previousEmail: context.email } })) },
@@ -91,9 +121,13 @@ const machine = setup({
  * ChangeUserEmail (`SameEmail` when unchanged), UpdateUserAddress (`SameAddress`) and
  * ChangePhoneNumber (`SamePhoneNumber`), each validated on its own.
  *
+ * Name, email, phone and address are personal data of the customer (encrypted in the log; null
+ * after `app.forget(customerId)`). UserAddressUpdated is at version 2: structured, upcast from the
+ * one-line address of version 1.
+ *
  * @example
  * ```ts
  * await app.send({ type: 'ChangeUserEmail', aggregate: 'Customer', id: 'c-1', payload: { email: 'ada@example.org' } });
  * ```
  */
-export const Customer = defineAggregate({ name: 'Customer', machine, commands, events });
+export const Customer = defineAggregate({ name: 'Customer', machine, commands, events, versions, personal });

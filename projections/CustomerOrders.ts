@@ -54,8 +54,9 @@ export type CustomerOrdersRow = {
  * ```
  */
 export type CustomerOrdersEvents = {
-  CustomerRegistered: { name: string; email: string };
-  UserEmailChanged: { email: string };
+  /** Personal fields read as null once the customer is forgotten. */
+  CustomerRegistered: { name: string | null; email: string | null };
+  UserEmailChanged: { email: string | null };
   OrderCreated: { customerId: string };
   ItemAdded: { quantity: number; unitPrice: number };
   OrderShipped: Record<string, never>;

@@ -52,7 +52,7 @@ export type OrderSummaryRow = {
  * const customer = (await projections.get(OrderSummary).get(customerKey('c-1'))) as CustomerRow | undefined;
  * ```
  */
-export type CustomerRow = { kind: 'customer'; customerId: string; name: string; email: string };
+export type CustomerRow = { kind: 'customer'; customerId: string; name: string | null; email: string | null };
 
 /**
  * What the OrderSummary view stores: order rows (keyed by order id) and customer rows.
@@ -73,8 +73,9 @@ export type OrderSummaryValue = OrderSummaryRow | CustomerRow;
  * ```
  */
 export type OrderSummaryEvents = {
-  CustomerRegistered: { name: string; email: string; phone?: string };
-  UserEmailChanged: { email: string };
+  /** Personal fields read as null once the customer is forgotten. */
+  CustomerRegistered: { name: string | null; email: string | null; phone?: string | null };
+  UserEmailChanged: { email: string | null };
   OrderCreated: { customerId: string };
   ItemAdded: OrderLine;
   OrderShipped: Record<string, never>;
@@ -99,7 +100,7 @@ function order(view: View<OrderSummaryValue>, orderId: string): OrderSummaryRow 
 }
 
 // Copies the customer's current details into each of their orders, found through the index.
-function copyCustomer(view: View<OrderSummaryValue>, customerId: string, details: { name?: string; email?: string }) {
+function copyCustomer(view: View<OrderSummaryValue>, customerId: string, details: { name?: string | null; email?: string | null }) {
   for (const orderId of view.index('byCustomer').keys(customerId)) {
     const row = order(view, orderId);
     view.put(orderId, {

@@ -6,11 +6,12 @@ import type { Command, CommandResult } from './commands/command.js';
 import { createCommandClient, type CommandClient } from './commands/commandClient.js';
 import { createCommandService, type CommandService } from './commands/commandService.js';
 import { createDispatch } from './commands/dispatch.js';
-import { ClosedError, ConfigError, NotFoundError } from './errors.js';
+import { ClosedError, ConfigError, NotFoundError, ValidationError } from './errors.js';
 import type { EventLog } from './eventLog/eventLog.js';
 import { createLmdbEventLog, type LmdbDurability } from './eventLog/lmdb/createLmdbEventLog.js';
 import { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
 import { assertAggregateId } from './eventLog/subjectToken.js';
+import { openEvolution, type Evolution } from './evolution/openEvolution.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
@@ -159,6 +160,14 @@ export type App = {
   readonly processes: Processes;
   /** One process manager, by definition or name; `NotFoundError` when the app does not run it. */
   process(process: string | ProcessDefinition): Process;
+  /**
+   * Forgets a data subject (crypto-shredding): deletes its key, so that its personal fields read
+   * as `null` everywhere from now on, drops the live aggregates that hold them, and rebuilds the
+   * projections that read personal data (blue/green: readers keep the old view until the new one
+   * has caught up). Idempotent. Resolves once the rebuilt views are swapped in. Several subjects
+   * in one call share one rebuild.
+   */
+  forget(subject: string | readonly string[]): Promise<void>;
   /** Finishes in-flight commands, then closes the projections and the log. Idempotent. */
   close(): Promise<void>;
 };
@@ -233,6 +242,7 @@ const noProjections: Projections = {
     throw new NotFoundError(`the app runs no projection named ${JSON.stringify(name)}: pass it in createApp({ projections })`, { projection: name });
   }) as Projections['get'],
   start() {},
+  upgraded: () => Promise.resolve(),
   statuses: () => Promise.resolve([]),
   close: () => Promise.resolve(),
 };
@@ -302,7 +312,17 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     throw new ConfigError('projections need `dataDir`: their views live in <dataDir>/views');
   }
   const byName = new Map(options.aggregates.map((d) => [d.name, d] as const));
-  const log = await openLog(options, logger);
+  const rawLog = await openLog(options, logger);
+  let evolution: Evolution;
+  try {
+    evolution = await openEvolution(options, rawLog);
+  } catch (err) {
+    await rawLog.close();
+    throw err;
+  }
+  // On NATS the app's log keeps the connection, stream and prefix that the services need.
+  const log: EventLog =
+    evolution.log === rawLog || options.engine !== 'nats' ? evolution.log : { ...(rawLog as NatsEventLog), ...evolution.log };
   let registry: AggregateRegistry;
   let send: App['send'];
   try {
@@ -366,6 +386,18 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     return registry.state(definition, id);
   };
 
+  const forget = async (subjects: string | readonly string[]): Promise<void> => {
+    const all = typeof subjects === 'string' ? [subjects] : subjects;
+    if (!Array.isArray(all) || !all.every((s) => typeof s === 'string' && s !== '')) {
+      throw new ValidationError('forget: data subjects are non-empty strings', { subjects });
+    }
+    for (const subject of all) await evolution.forget(subject);
+    const { personalAggregates, personalTypes } = evolution.catalog;
+    await Promise.all([...personalAggregates].map((aggregate) => registry.drop(aggregate)));
+    const affected = (options.projections ?? []).filter((p) => p.from.some((f) => personalAggregates.has(f) || personalTypes.has(f)));
+    await Promise.all(affected.map((p) => views.projections.get(p).rebuild()));
+  };
+
   // Local callers are refused from the moment close() is called; the command service keeps the
   // inner `send` so that commands it has already taken in still finish while it drains.
   const refused: CommandResult = { ok: false, error: new ClosedError('the app is closing; no new commands are accepted').toShape() };
@@ -375,6 +407,7 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     ...nats,
     log,
     send: sendLocal,
+    forget,
     state: state as App['state'],
     projections: views.projections,
     projection: ((projection: string | ProjectionDefinition) => views.projections.get(projection)) as App['projection'],

@@ -14,6 +14,7 @@ export { reject, isRejection, REJECTION_TYPE, type Rejection, type RejectionMess
 export type { AggregateTypes, CommandMessage, CommandsOf, DomainEventsOf, EmittedOf, EventsOf, SchemaMap } from './aggregate/aggregateTypes.js';
 export type { AggregateState } from './aggregate/aggregateActor.js';
 export type { SchemaIssue } from './aggregate/validateSchema.js';
+export type { EventSchemaSource, EventVersioning, PersonalFields, SubjectOf, UpcastStep } from './evolution/eventSchemas.js';
 
 // Authoring: projections.
 export {

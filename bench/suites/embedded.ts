@@ -1,5 +1,5 @@
 import { Account } from '../../actors/index.js';
-import { createApp, type LmdbDurability } from '../../src/index.js';
+import { createApp, type AnyAggregateDefinition, type LmdbDurability } from '../../src/index.js';
 import type { Suite } from '../main.js';
 import { runRawLmdb, runWorkload, tempDir, type Measure } from '../support/embeddedRuns.js';
 import { retainedHeap, startMemorySampler, type MemorySample } from '../support/memorySampler.js';
@@ -8,6 +8,7 @@ import { percentile, type Report } from '../support/report.js';
 import { createStageBudget, measureCost, type Budget } from '../support/stageBudget.js';
 import { runW4 } from '../support/w4.js';
 import { createW1, type W1 } from '../support/w1.js';
+import { encryptionRows } from './evolution.js';
 
 const WINDOW = 2000;
 const MiB = 1048576;
@@ -16,11 +17,12 @@ async function withApp<T>(
   probed: ReturnType<typeof createStageBudget> | undefined,
   use: (app: Pick<ProbedApp, 'send' | 'state'>) => Promise<T>,
   durability?: LmdbDurability,
+  aggregate: AnyAggregateDefinition = Account,
 ): Promise<T> {
   const dir = tempDir('trib-bench-');
   const app = probed
-    ? await openProbedApp(dir.path, [Account], { probe: probed.probe })
-    : await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [Account], durability });
+    ? await openProbedApp(dir.path, [aggregate], { probe: probed.probe })
+    : await createApp({ engine: 'embedded', dataDir: dir.path, aggregates: [aggregate], durability });
   try {
     return await use(app);
   } finally {
@@ -44,6 +46,22 @@ async function framework(w1: W1, window: number) {
   );
   return { ...run, cost, peak: peak!, retained };
 }
+
+/**
+ * W1 through `app.send` on the embedded engine, uninstrumented and verified against the model;
+ * `aggregate` replaces Account (same machine, e.g. with personal fields).
+ *
+ * @example
+ * ```ts
+ * const run: FrameworkRun = await runFramework(w1, 2000);
+ * ```
+ */
+export function runFramework(w1: W1, window: number, aggregate: AnyAggregateDefinition = Account) {
+  return withApp(undefined, (app) => runWorkload(app, w1, window), undefined, aggregate);
+}
+
+/** What {@link runFramework} measured. @example `const run: FrameworkRun = await runFramework(w1, 2000);` */
+export type FrameworkRun = Awaited<ReturnType<typeof runFramework>>;
 
 // The same workload with every stage timed: the CPU budget.
 async function budgeted(w1: W1, window: number): Promise<{ budget: Budget; ok: boolean }> {
@@ -69,7 +87,8 @@ async function raw(w1: W1, window: number) {
  *   flight (the baseline of those rows is the default durability, `'committed'`);
  * - W3, long streams: 100 accounts of about 1,000 events each;
  * - W4, a million aggregates touched once each through the registry bound, in a child process
- *   so that its peak RSS is its own.
+ *   so that its peak RSS is its own;
+ * - W1 with a personal field sealed (AES-256-GCM), against plain runs before and after it.
  *
  * @example
  * ```sh
@@ -132,4 +151,7 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: 'W4 at peak: LMDB map resident', value: w4.peak.lmdbMap / MiB, unit: 'MiB', ok: w4.ok });
   report.add({ suite, metric: 'W4 live actors at the end (maxActors)', value: w4.liveActors, unit: 'actors', baseline: w4.maxActors, ok: w4.ok });
   report.add({ suite, metric: 'W4 evictions', value: w4.evictions, unit: 'actors', ok: w4.ok });
+
+  // Personal data: the write rate with a sealed field, against plain runs before and after it.
+  await encryptionRows(report, w1, WINDOW, fw);
 };

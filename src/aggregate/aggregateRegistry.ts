@@ -50,6 +50,11 @@ export type AggregateRegistry = {
   readonly size: number;
   /** Actors evicted so far to stay within `maxActors`. */
   readonly evictions: number;
+  /**
+   * Drops the live actors of an aggregate once idle, so that they reload from the log (after a
+   * `forget`, their state still holds the erased personal data).
+   */
+  drop(aggregate: string): Promise<void>;
   /** Refuses new work, finishes queued work and pending snapshot saves, then releases the actors. */
   close(): Promise<void>;
 };
@@ -154,6 +159,19 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
     },
     get evictions() {
       return evictions;
+    },
+    async drop(aggregate) {
+      const ids = byName.get(aggregate);
+      if (ids === undefined) return;
+      await Promise.all(
+        [...ids.values()].map(async (slot) => {
+          await slot.actor.idle();
+          // A command that came in meanwhile keeps its actor: dropping it would split its mailbox.
+          if (slot.actor.busy || ids.get(slot.actor.id) !== slot) return;
+          ids.delete(slot.actor.id);
+          clock.delete(slot);
+        }),
+      );
     },
     close() {
       closed ??= shutdown();

@@ -1,6 +1,8 @@
 import type { AnyStateMachine, ContextFrom } from 'xstate';
 import { ConfigError, ValidationError } from '../errors.js';
 import { assertAggregateName } from '../eventLog/subjectToken.js';
+import { checkEventSchemas } from '../evolution/eventCatalog.js';
+import type { EventVersioning, PersonalFields } from '../evolution/eventSchemas.js';
 import type { SchemaMap } from './aggregateTypes.js';
 
 /**
@@ -24,6 +26,10 @@ export type AggregateDefinition<
   readonly events: Events;
   /** Save a snapshot each time the version crosses a multiple of this; undefined: never. */
   readonly snapshotEvery: number | undefined;
+  /** Event type → its schema version, upcasters and former names (see "Evolving events"). */
+  readonly versions?: Readonly<Record<string, EventVersioning>>;
+  /** Event type → its personal fields and their data subject (see "Personal data"). */
+  readonly personal?: Readonly<Record<string, PersonalFields>>;
 };
 
 /**
@@ -74,6 +80,17 @@ export type DefineAggregateOptions<
    * changes: snapshots of another version are ignored.
    */
   snapshotEvery?: number;
+  /**
+   * Event types whose schema changed: the current version (the schema in `events` is that
+   * version's), an upcaster with an example from every older version, and former type names.
+   * Stored events are upcast on every read; new ones are written at the current version.
+   */
+  versions?: Readonly<Record<string, EventVersioning>>;
+  /**
+   * Event types with personal fields: those fields are encrypted with their data subject's key
+   * and read as `null` once `app.forget(subject)` deleted it.
+   */
+  personal?: Readonly<Record<string, PersonalFields>>;
 };
 
 // Command and event names become object keys, log fields and XState event types; a plain
@@ -109,7 +126,9 @@ function checkSchemas(aggregate: string, kind: 'command' | 'event', schemas: unk
  * commands (guards, `emit`, `reject`; never `assign`) and to stored events (`assign`, targets).
  * Checks the definition up front and throws {@link ConfigError} when: the name is not a valid
  * aggregate name, a schema is not a Standard Schema, a command and an event share a type name,
- * a command has no transition anywhere in the machine, or `snapshotEvery` is not a positive integer.
+ * a command has no transition anywhere in the machine, `snapshotEvery` is not a positive integer,
+ * or `versions`/`personal` are wrong (a gap in an upcaster chain, an upcaster that throws on its
+ * example, a personal field without a subject, personal fields with snapshots).
  *
  * @example
  * ```ts
@@ -127,7 +146,7 @@ export function defineAggregate<
   Events extends SchemaMap,
   Machine extends AnyStateMachine,
 >(options: DefineAggregateOptions<Name, Commands, Events, Machine>): AggregateDefinition<Name, Commands, Events, Machine> {
-  const { name, machine, commands, events, snapshotEvery } = options;
+  const { name, machine, commands, events, snapshotEvery, versions, personal } = options;
   try {
     assertAggregateName(name);
   } catch (err) {
@@ -151,5 +170,10 @@ export function defineAggregate<
   if (snapshotEvery !== undefined && !(Number.isSafeInteger(snapshotEvery) && snapshotEvery > 0)) {
     throw new ConfigError(`aggregate ${name}: snapshotEvery must be a positive integer, got ${String(snapshotEvery)}`);
   }
-  return { name, machine, commands, events, snapshotEvery };
+  checkEventSchemas({ name, events, versions, personal });
+  if (personal !== undefined && Object.keys(personal).length > 0 && snapshotEvery !== undefined) {
+    // A snapshot is the machine's state in the clear: it would keep personal data past a forget.
+    throw new ConfigError(`aggregate ${name}: an aggregate with personal fields cannot take snapshots (snapshotEvery), which would hold them in the clear`);
+  }
+  return { name, machine, commands, events, snapshotEvery, ...(versions !== undefined && { versions }), ...(personal !== undefined && { personal }) };
 }

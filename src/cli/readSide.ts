@@ -6,6 +6,8 @@ import { ConfigError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLmdbEventLog } from '../eventLog/lmdb/createLmdbEventLog.js';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { EventSchemaSource } from '../evolution/eventSchemas.js';
+import { openEvolution } from '../evolution/openEvolution.js';
 import { connectNats } from '../eventLog/nats/connectNats.js';
 import type { Logger } from '../logging/logger.js';
 import { createProjections, type Projections } from '../projection/createProjections.js';
@@ -127,6 +129,8 @@ export async function openLocalViews(options: {
   logger: Logger;
   run: boolean;
   projections: readonly ProjectionDefinition[];
+  /** Whose event versions and personal fields the views read through: the config's aggregates. */
+  aggregates: readonly EventSchemaSource[];
 }): Promise<LocalViews> {
   const logDir = path.join(options.dataDir, 'log');
   if (!fs.existsSync(path.join(logDir, 'data.mdb'))) {
@@ -136,7 +140,10 @@ export async function openLocalViews(options: {
   const lock: ViewsLock | undefined = options.run ? lockViews(viewsDir) : undefined;
   let log: EventLog | undefined;
   try {
-    log = await createLmdbEventLog({ path: logDir, logger: options.logger });
+    const raw = await createLmdbEventLog({ path: logDir, logger: options.logger });
+    log = raw;
+    // The views read current events: upcast, and with personal fields opened (or erased).
+    log = (await openEvolution({ engine: 'embedded', dataDir: options.dataDir, aggregates: options.aggregates }, raw)).log;
     const projections = await createProjections({ log, path: viewsDir, projections: options.projections, logger: options.logger });
     if (options.run) projections.start();
     const opened = log;
@@ -167,7 +174,7 @@ export async function openLocalViews(options: {
  * const local = await openLocalViewsIfFree({ dataDir, logger, projections: [AccountBalance] });
  * ```
  */
-export async function openLocalViewsIfFree(options: { dataDir: string; logger: Logger; projections: readonly ProjectionDefinition[] }): Promise<LocalViews> {
+export async function openLocalViewsIfFree(options: { dataDir: string; logger: Logger; projections: readonly ProjectionDefinition[]; aggregates: readonly EventSchemaSource[] }): Promise<LocalViews> {
   if (viewsHolder(path.join(options.dataDir, 'views')) === undefined) {
     try {
       return await openLocalViews({ ...options, run: true });

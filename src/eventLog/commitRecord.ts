@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec/msgpack.js';
 import { CodecError } from '../errors.js';
-import type { Commit, DomainEvent, EventEnvelope } from './eventLog.js';
+import type { Commit, DomainEvent, EventEnvelope, SealedFields } from './eventLog.js';
 
 /**
  * The stored form of a commit: one msgpack record per commit, the same bytes in LMDB and in a
@@ -42,8 +42,42 @@ export function encodeCommitRecord(record: CommitRecord): Uint8Array {
     correlationId: record.correlationId,
     causationId: record.causationId,
     timestamp: record.timestamp,
-    events: record.events.map((e) => ({ type: e.type, data: e.data })),
+    // The optional fields are written only when set, so events of version 1 keep their old bytes.
+    events: record.events.map(storedEvent),
   });
+}
+
+function storedEvent(e: DomainEvent): DomainEvent {
+  if (e.schemaVersion === undefined && e.sealed === undefined) return { type: e.type, data: e.data };
+  const out: { type: string; data: unknown; schemaVersion?: number; sealed?: SealedFields } = { type: e.type, data: e.data };
+  if (e.schemaVersion !== undefined && e.schemaVersion !== 1) out.schemaVersion = e.schemaVersion;
+  if (e.sealed !== undefined) {
+    const { subject, keyId, fields, box } = e.sealed;
+    out.sealed = { subject, keyId, fields, box };
+  }
+  return out;
+}
+
+function isSealed(v: unknown): boolean {
+  if (v === undefined) return true;
+  const s = v as Partial<SealedFields> | null;
+  return (
+    s !== null &&
+    typeof s === 'object' &&
+    isString(s.subject) &&
+    isString(s.keyId) &&
+    Array.isArray(s.fields) &&
+    s.fields.every(isString) &&
+    s.box instanceof Uint8Array
+  );
+}
+
+function isStoredEvent(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  const event = e as DomainEvent;
+  if (!isString(event.type)) return false;
+  if (event.schemaVersion !== undefined && !(isCount(event.schemaVersion) && event.schemaVersion >= 1)) return false;
+  return event.sealed === undefined || isSealed(event.sealed);
 }
 
 function isString(v: unknown): v is string {
@@ -77,7 +111,7 @@ export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
     typeof value.timestamp !== 'number' ||
     !Array.isArray(value.events) ||
     value.events.length === 0 ||
-    !value.events.every((e) => e !== null && typeof e === 'object' && isString((e as DomainEvent).type))
+    !value.events.every(isStoredEvent)
   ) {
     throw new CodecError('stored commit record has the wrong shape', { length: bytes.byteLength });
   }
@@ -95,19 +129,24 @@ export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
  */
 export function toEnvelopes(record: CommitRecord, position: number): EventEnvelope[] {
   const first = record.version - record.events.length + 1;
-  return record.events.map((e, i) => ({
-    type: e.type,
-    data: e.data,
-    eventId: `${record.commandId}/${i}`,
-    aggregate: record.aggregate,
-    id: record.id,
-    version: first + i,
-    position,
-    timestamp: record.timestamp,
-    commandId: record.commandId,
-    correlationId: record.correlationId,
-    causationId: record.causationId,
-  }));
+  return record.events.map((e, i) => {
+    const envelope = {
+      type: e.type,
+      data: e.data,
+      eventId: `${record.commandId}/${i}`,
+      aggregate: record.aggregate,
+      id: record.id,
+      version: first + i,
+      position,
+      timestamp: record.timestamp,
+      commandId: record.commandId,
+      correlationId: record.correlationId,
+      causationId: record.causationId,
+    };
+    // Only versioned or sealed events carry the extra fields: the common envelope keeps one shape.
+    if (e.schemaVersion === undefined && e.sealed === undefined) return envelope;
+    return { ...envelope, schemaVersion: e.schemaVersion, sealed: e.sealed };
+  });
 }
 
 /**

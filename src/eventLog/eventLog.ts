@@ -11,6 +11,29 @@ import type { Observable } from 'rxjs';
 export type DomainEvent<Type extends string = string, Data = unknown> = {
   readonly type: Type;
   readonly data: Data;
+  /** Schema version of `data`, stored with the event; absent means 1 (see "Evolving events"). */
+  readonly schemaVersion?: number;
+  /** Personal fields taken out of `data` and encrypted with their data subject's key; only the stored form has it. */
+  readonly sealed?: SealedFields;
+};
+
+/**
+ * Personal fields of a stored event, encrypted (AES-256-GCM) with the key of their data subject.
+ * The log stores them as given; sealing and opening happen above the log.
+ *
+ * @example
+ * ```ts
+ * const sealed: SealedFields = { subject: 'c-1', keyId: 'k1', fields: ['name', 'email'], box: new Uint8Array(40) };
+ * ```
+ */
+export type SealedFields = {
+  readonly subject: string;
+  /** Which of the subject's keys sealed them: a key created after a `forget` has another id. */
+  readonly keyId: string;
+  /** Names of the sealed fields (names are not personal data; values are). */
+  readonly fields: readonly string[];
+  /** 12-byte IV, ciphertext, 16-byte tag. */
+  readonly box: Uint8Array;
 };
 
 /**
@@ -34,6 +57,8 @@ export type EventEnvelope<E extends DomainEvent = DomainEvent> = E & {
   readonly commandId: string;
   readonly correlationId: string;
   readonly causationId: string;
+  /** Personal fields whose subject was forgotten: they read as `null` (see "Personal data"). */
+  readonly erased?: readonly string[];
 };
 
 /**

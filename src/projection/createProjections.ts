@@ -5,6 +5,7 @@ import { createCommitFeed, type CommitFeed } from './commitFeed.js';
 import type { ProjectionDefinition } from './defineProjection.js';
 import type { Projection, ProjectionStatus, ViewChange } from './projection.js';
 import { createProjectionRunner, type ProjectionRunner } from './projectionRunner.js';
+import { startUpgrades, type Upgrades } from './projectionUpgrades.js';
 import { openViewEnvironment } from './viewEnvironment.js';
 
 /**
@@ -63,8 +64,16 @@ export type Projections = {
   /** One projection, typed by its definition, or by name; unknown names throw `NotFoundError`. */
   get<V>(projection: ProjectionDefinition<V>): Projection<V>;
   get(projection: string | ProjectionDefinition): Projection;
-  /** Starts every stopped projection (idempotent). */
+  /**
+   * Starts every stopped projection (idempotent). A projection whose `version` changed since its
+   * view was built is rebuilt first (see {@link Projections.upgraded}).
+   */
   start(): void;
+  /**
+   * Resolves once every projection whose version changed has been rebuilt and swapped in (or
+   * failed to: it then runs on, and its status says why). Before `start()`, resolves at once.
+   */
+  upgraded(): Promise<void>;
   statuses(): Promise<ProjectionStatus[]>;
   /** Stops every projection after its batch in flight, saves checkpoints, closes the views' LMDB. Idempotent. */
   close(): Promise<void>;
@@ -116,6 +125,7 @@ export async function createProjections(options: ProjectionsOptions): Promise<Pr
     );
   }
   let closing: Promise<void> | undefined;
+  let upgrades: Upgrades | undefined;
 
   const runner = (projection: string | ProjectionDefinition): ProjectionRunner => {
     const name = typeof projection === 'string' ? projection : projection.name;
@@ -128,8 +138,10 @@ export async function createProjections(options: ProjectionsOptions): Promise<Pr
     names,
     get: ((projection: string | ProjectionDefinition) => runner(projection).projection) as Projections['get'],
     start() {
-      for (const r of runners.values()) r.start();
+      upgrades ??= startUpgrades({ env, definitions: options.projections, runners, logger, closed: () => closing !== undefined });
+      for (const [name, r] of runners) if (!upgrades.pending.has(name)) r.start();
     },
+    upgraded: () => upgrades?.done ?? Promise.resolve(),
     statuses: () => Promise.all([...runners.values()].map((r) => r.projection.status())),
     close() {
       closing ??= (async () => {

@@ -70,6 +70,12 @@ export type ProjectionOptions<V, E extends EventMap> = {
   readonly handlers: ProjectionHandlers<V, E>;
   /** Secondary indexes, maintained automatically from the stored values. */
   readonly indexes?: Readonly<Record<string, IndexFunction<V>>>;
+  /**
+   * Version of the handlers, default 1. Bump it when they change what they write: on start the
+   * projection is then rebuilt into a fresh view, which is swapped in once it has caught up
+   * (blue/green); until then readers keep the old view, which stands still.
+   */
+  readonly version?: number;
 };
 
 /**
@@ -87,6 +93,8 @@ export type ProjectionDefinition<V = unknown> = {
   readonly from: readonly string[];
   readonly handlers: ReadonlyMap<string, ProjectionHandler<unknown>>;
   readonly indexes: ReadonlyMap<string, IndexFunction<unknown>>;
+  /** Version of the handlers (see {@link ProjectionOptions.version}). */
+  readonly version: number;
   /** Whether the projection applies an event of this type from this aggregate. */
   consumes(aggregate: string, type: string): boolean;
   /** Type-level only: never set. */
@@ -156,6 +164,10 @@ export function defineProjection<V, E extends EventMap = EventMap>(
     }
     indexes.set(indexName, fn as IndexFunction<unknown>);
   }
+  const version = options.version ?? 1;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new ValidationError(`projection ${name}: version must be a positive integer, got ${String(options.version)}`, { projection: name, field: 'version' });
+  }
   const from = Object.freeze([...options.from]);
   const sources = new Set(from);
   return Object.freeze({
@@ -163,6 +175,7 @@ export function defineProjection<V, E extends EventMap = EventMap>(
     from,
     handlers,
     indexes,
+    version,
     consumes: (aggregate: string, type: string) => handlers.has(type) && (sources.has(aggregate) || sources.has(type)),
   });
 }

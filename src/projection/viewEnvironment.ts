@@ -31,12 +31,14 @@ export type ViewStore = {
  * env.meta.get(checkpointKey('AccountBalance'));
  * ```
  */
-export type MetaKey = ['checkpoint', string] | ['generation', string] | ['indexes', string] | ['skip', string, number, number];
+export type MetaKey = ['checkpoint', string] | ['generation', string] | ['indexes', string] | ['version', string] | ['skip', string, number, number];
 
 /** @example `env.meta.get(checkpointKey('AccountBalance')) as number | undefined` */
 export const checkpointKey = (projection: string): MetaKey => ['checkpoint', projection];
 /** @example `env.meta.get(generationKey('AccountBalance')) as number | undefined` */
 export const generationKey = (projection: string): MetaKey => ['generation', projection];
+/** @example `env.meta.get(versionKey('OrderSummary')) as number | undefined` (absent: 1) */
+export const versionKey = (projection: string): MetaKey => ['version', projection];
 /** @example `env.meta.get(indexesKey('OrderSummary')) as string[] | undefined` */
 export const indexesKey = (projection: string): MetaKey => ['indexes', projection];
 /** @example `env.meta.putSync(skipKey('OrderSummary', 17, 0), record)` */

@@ -87,6 +87,11 @@ describe('tributary demo (embedded engine)', () => {
     expect(embedded.stdout).toMatch(/^ {2}Customer cus-\d{4} +registered .+ <.+@example\.(org|net)>$/m);
     expect(embedded.stdout).toMatch(/^Read models \(5 projections, caught up \d[\d,]* ms after the last command\)$/m);
     expect(embedded.stdout).toMatch(/^ {18}by .+ <.+@example\.(org|net)>\n {18}\(name and email copied in from Customer events\)$/m);
+    // The featured customer is forgotten at the end: every reader then shows null.
+    expect(embedded.stdout).toMatch(/^Forgotten: app\.forget\('cus-\d{4}'\) deleted its key; its events stay in the log$/m);
+    expect(embedded.stdout).toMatch(/^ {2}Customer {8}cus-\d{4} +name null · email null · phone null$/m);
+    expect(embedded.stdout).toMatch(/^ {2}OrderSummary {4}ord-\d{5} +by null <null>/m);
+    expect(embedded.stdout).toMatch(/✓ forget\(cus-\d{4}\): personal fields read as null in state and views/);
   });
 
   it('fits an 80-column terminal', () => {

@@ -29,7 +29,7 @@ async function checkSnapshots(runner: HistoryRunner, write: WriteConfig): Promis
   let restored = 0;
   for (const [aggregate, id] of ALL_IDS) {
     const expected = expectedAggregateState(runner.world, aggregate, id);
-    const every = write.snapshotEvery[aggregate as keyof WriteConfig['snapshotEvery']];
+    const every = definitions.get(aggregate)?.snapshotEvery;
     const snapshot = await log.snapshots.load(aggregate, id);
     if (snapshot === undefined) {
       if (every !== undefined && expected !== undefined && expected.version >= every) {

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../logging/logger.js';
 import { DEMO_SHIP_WITHIN, openDemoEngine, type DemoEngine } from '../demo/demoEngine.js';
 import { createFulfilmentWorkload, runFulfilment } from '../demo/demoFulfilment.js';
 import { pickFeatured, type Featured } from '../demo/demoFeatured.js';
+import { forgetCustomer } from '../demo/demoForget.js';
 import { createDemoProgress } from '../demo/demoProgress.js';
 import { formatSummary, type DemoReport } from '../demo/demoReport.js';
 import { verifyReadModels, verifyWriteModel, type Check } from '../demo/demoVerify.js';
@@ -145,8 +146,21 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
       advanceClock: engine.advanceClock,
     });
     checks.push(fulfilment.check);
+    // Last, once everything else is verified: the featured customer exercises the right to erasure.
+    const forgotten = featured.customer === undefined ? undefined : await forgetCustomer(engine.app, views, featured.customer, featured.order);
+    if (forgotten) checks.push(forgotten.check);
 
-    const report: DemoReport = { commands: workload.commands.length, elapsedMs, tally, head, ...featuredStates, views: viewReport, checks, kept: engine.kept };
+    const report: DemoReport = {
+      commands: workload.commands.length,
+      elapsedMs,
+      tally,
+      head,
+      ...featuredStates,
+      views: viewReport,
+      forgotten: forgotten?.report,
+      checks,
+      kept: engine.kept,
+    };
     say(fit(fulfilment.summary, 80));
     process.stdout.write(formatSummary(report));
     return checks.every((c) => c.problems.length === 0) ? 'verified' : 'differences';

@@ -17,7 +17,7 @@ async function queryLocal(name: string, key: string, flags: QueryFlags, settings
   const dataDir = embeddedDataDir(settings);
   const deadline = Date.now() + flags.timeout;
   for (;;) {
-    const local = await openLocalViewsIfFree({ dataDir, logger, projections: [definition] });
+    const local = await openLocalViewsIfFree({ dataDir, logger, projections: [definition], aggregates: settings.config?.config.aggregates ?? [] });
     try {
       const projection = local.projections.get(definition);
       if (local.running) {

@@ -84,7 +84,7 @@ async function rebuild(name: string, flags: RebuildFlags): Promise<void> {
       return;
     }
     const definition = configProjection(settings, name);
-    const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger: stderrLogger(settings.logLevel), run: true, projections: [definition] });
+    const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger: stderrLogger(settings.logLevel), run: true, projections: [definition], aggregates: settings.config?.config.aggregates ?? [] });
     try {
       const result = await local.projections.get(definition).rebuild({ onProgress: (p) => bars.update('', p.position, p.headPosition) });
       bars.stop();

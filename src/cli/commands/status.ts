@@ -68,6 +68,7 @@ async function status(flags: StatusFlags): Promise<number> {
     logger: stderrLogger(settings.logLevel),
     run: false,
     projections: config.projections ?? [],
+    aggregates: config.aggregates,
   });
   try {
     const statuses = await local.projections.statuses();

@@ -18,7 +18,7 @@ async function open(name: string, key: string | undefined, flags: WatchFlags): P
     return { changes: remote.views.watch(name, key, { fromPosition: flags.fromPosition }), close: remote.close };
   }
   const definition = configProjection(settings, name);
-  const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger, run: true, projections: [definition] });
+  const local = await openLocalViews({ dataDir: embeddedDataDir(settings), logger, run: true, projections: [definition], aggregates: settings.config?.config.aggregates ?? [] });
   const projection = local.projections.get(definition);
   const changes =
     flags.fromPosition !== undefined

@@ -135,7 +135,8 @@ export async function openDemoEngine(options: DemoEngineOptions): Promise<DemoEn
         async dispose() {
           await app.close();
           const jsm = await jetstreamManager(nc);
-          await Promise.allSettled([jsm.streams.delete(app.log.stream), jsm.streams.delete(app.log.snapshotStream), jsm.streams.delete(`${app.log.stream}_PROCESSES`)]);
+          // The key bucket of the customers' personal data is the stream KV_<stream>_KEYS.
+          await Promise.allSettled([app.log.stream, app.log.snapshotStream, `${app.log.stream}_PROCESSES`, `KV_${app.log.stream}_KEYS`].map((s) => jsm.streams.delete(s)));
           await nc.drain();
           removeTemp();
         },

@@ -1,5 +1,6 @@
 import type { AccountBalanceRow, OrderSummaryRow, StatusStats } from '../../../projections/index.js';
 import type { AggregateState } from '../../aggregate/aggregateActor.js';
+import type { ForgottenReport } from './demoForget.js';
 import type { Check } from './demoVerify.js';
 import type { OutcomeTally } from './outcomeTally.js';
 import { cents, count, fit, percent, plural, row, seconds } from './textFormat.js';
@@ -21,7 +22,7 @@ export type DemoReport = {
   readonly head: number;
   readonly account: { readonly id: string; readonly state: AggregateState<{ owner: string; balance: number }> | undefined; readonly overdrawn: number } | undefined;
   readonly order: { readonly id: string; readonly state: AggregateState<{ items: ReadonlyArray<{ quantity: number; unitPrice: number }> }> | undefined } | undefined;
-  readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string; email: string }> | undefined } | undefined;
+  readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string | null; email: string | null }> | undefined } | undefined;
   readonly views: {
     readonly count: number;
     readonly catchUpMs: number;
@@ -29,6 +30,8 @@ export type DemoReport = {
     readonly account: AccountBalanceRow | undefined;
     readonly analytics: readonly StatusStats[];
   } | undefined;
+  /** The customer forgotten at the end of the run, as every reader then sees it. */
+  readonly forgotten?: ForgottenReport | undefined;
   readonly checks: readonly Check[];
   /** Where the data stays, when it is kept. */
   readonly kept: string | undefined;
@@ -108,6 +111,19 @@ function readModels(lines: string[], r: DemoReport) {
   });
 }
 
+const shown = (v: unknown) => (v === null ? 'null' : JSON.stringify(v));
+
+function forgotten(lines: string[], r: DemoReport) {
+  const f = r.forgotten;
+  if (!f) return;
+  lines.push('', `Forgotten: app.forget('${f.id}') deleted its key; its events stay in the log`);
+  const c = f.state?.context;
+  lines.push(fit(`  ${'Customer'.padEnd(16)}${f.id.padEnd(11)}name ${shown(c?.name)} · email ${shown(c?.email)} · phone ${shown(c?.phone)}`, WIDTH));
+  if (f.order) lines.push(fit(`  ${'OrderSummary'.padEnd(16)}${f.order.orderId.padEnd(11)}by ${shown(f.order.customerName)} <${shown(f.order.customerEmail)}> · ${cents(f.order.total)}`, WIDTH));
+  if (f.orders) lines.push(fit(`  ${'CustomerOrders'.padEnd(16)}${f.id.padEnd(11)}${shown(f.orders.name)} · ${plural(f.orders.orderCount, 'order')} · ${cents(f.orders.totalSpent)} spent`, WIDTH));
+  lines.push(`${' '.repeat(18)}(views rebuilt; other fields and customers intact)`);
+}
+
 function verification(lines: string[], r: DemoReport) {
   const failed = r.checks.filter((c) => c.problems.length > 0);
   lines.push('', failed.length === 0 ? 'Checked against an independent model of the domain:' : 'Checked against an independent model of the domain: DIFFERENCES');
@@ -136,6 +152,7 @@ export function formatSummary(r: DemoReport): string {
   if (t.failed.size > 0) group(lines, 'failed', t.failed, r.commands, 'errors a correct run never has:', {});
   writeModel(lines, r);
   readModels(lines, r);
+  forgotten(lines, r);
   verification(lines, r);
   if (r.kept) lines.push(fit(`Data kept in ${r.kept}`, WIDTH));
   return `${lines.join('\n')}\n`;

@@ -243,6 +243,9 @@ function evolve(world: World, e: ModelEvent): void {
   }
 }
 
+// Event types whose schema is past version 1 in the example domain: their envelopes say so.
+const SCHEMA_VERSIONS: Readonly<Record<string, number>> = { UserAddressUpdated: 2 };
+
 /**
  * The envelopes an accepted command's commit must carry, given where (position) and when
  * (timestamp) the system wrote it and under which commandId (generated when the command had none).
@@ -256,6 +259,7 @@ export function expectedEnvelopes(
   return prediction.events.map((e, i) => ({
     type: e.type,
     data: e.data,
+    ...(SCHEMA_VERSIONS[e.type] !== undefined && { schemaVersion: SCHEMA_VERSIONS[e.type] }),
     eventId: `${at.commandId}/${i}`,
     aggregate: prediction.aggregate,
     id: prediction.id,

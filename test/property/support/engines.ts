@@ -99,18 +99,22 @@ export async function createStore(engine: EngineName): Promise<Store> {
     async dispose() {
       fs.rmSync(dir, { recursive: true, force: true });
       const jsm = await jetstreamManager(nc);
-      for (const name of [stream, `${stream}_SNAPSHOTS`]) await jsm.streams.delete(name).catch(() => false);
+      for (const name of [stream, `${stream}_SNAPSHOTS`, `KV_${stream}_KEYS`]) await jsm.streams.delete(name).catch(() => false);
     },
   };
 }
 
 const base: readonly AnyAggregateDefinition[] = [Account, Order, Customer];
 
-/** The example aggregates, with the given snapshot intervals. */
+/**
+ * The example aggregates, with the given snapshot intervals. An aggregate with personal data
+ * (Customer) takes none: a snapshot would hold its personal data in the clear.
+ */
 export function aggregates(snapshotEvery: WriteConfig['snapshotEvery'] = {}): AnyAggregateDefinition[] {
   return base.map((d) => {
     const every = snapshotEvery[d.name as keyof WriteConfig['snapshotEvery']];
-    return every === undefined ? d : defineAggregate({ name: d.name, machine: d.machine, commands: d.commands, events: d.events, snapshotEvery: every });
+    if (every === undefined || d.personal !== undefined) return d;
+    return defineAggregate({ name: d.name, machine: d.machine, commands: d.commands, events: d.events, versions: d.versions, snapshotEvery: every });
   });
 }
 

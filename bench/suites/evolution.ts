@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { Account } from '../../actors/index.js';
+import { createEventCatalog } from '../../src/evolution/eventCatalog.js';
+import { createEvolvingLog } from '../../src/evolution/evolvingLog.js';
+import { runWindowed } from '../../src/testing/runWindowed.js';
+import { createLmdbEventLog, defineAggregate, type DomainEvent, type EventVersioning } from '../../src/index.js';
+import { benchLogger as logger } from '../support/benchLogger.js';
+import type { AccountEvents } from '../support/accountEvents.js';
+import type { Report } from '../support/report.js';
+import type { W1 } from '../support/w1.js';
+import { runFramework, type FrameworkRun } from './embedded.js';
+import { frameworkCatchUp } from './projections.js';
+
+// Account's money events at a version 2 that adds a currency; v1 (no currency) reads as euros.
+const money = z.object({ amount: z.number().int(), currency: z.string().length(3) });
+const toV2 = { 1: { example: { amount: 1 }, upcast: (d: { amount: number }) => ({ amount: d.amount, currency: 'EUR' }) } };
+const versions = { Deposited: { version: 2, upcasters: toV2 }, Withdrawn: { version: 2, upcasters: toV2 } } satisfies Record<string, EventVersioning>;
+const catalog = createEventCatalog([{ name: 'Account', events: { ...Account.events, Deposited: money, Withdrawn: money }, versions }]);
+
+function asStored(e: DomainEvent, v1: boolean): DomainEvent {
+  if (v1 || e.type === 'AccountOpened') return e;
+  return { type: e.type, data: { ...(e.data as object), currency: 'EUR' }, schemaVersion: 2 };
+}
+
+// A log of the same events, every other one stored as v1 (`halfV1`) or all as v2; then the
+// framework's catch-up of AccountBalance and Totals through the upcasting read path, `runs` times.
+async function catchUps(events: AccountEvents, halfV1: boolean, batch: number, runs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'trib-bench-upcast-'));
+  try {
+    const log = await createLmdbEventLog({ path: join(dir, 'log'), logger });
+    try {
+      const indexes = Array.from({ length: events.count }, (_, i) => i);
+      await runWindowed(indexes, 10_000, (i) => {
+        const r = events.record(i);
+        const stored = r.events.map((e) => asStored(e, halfV1 && i % 2 === 0));
+        return log.append('Account', r.id, stored, { expectedVersion: r.version - 1, commandId: r.commandId, timestamp: r.timestamp });
+      });
+      const evolving = createEvolvingLog({ log, catalog });
+      const out: Array<{ seconds: number; ok: boolean }> = [];
+      for (let i = 0; i < runs; i++) out.push(await frameworkCatchUp(evolving, events, batch));
+      return out;
+    } finally {
+      await log.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Rows of `-- projections`: the catch-up rate of a log half of whose events are v1 (upcast on
+ * read, then checked against the v2 schema), against the same log all in v2 (the better of two
+ * runs). Target: ratio ≥ 0.8.
+ *
+ * @example
+ * ```ts
+ * await upcastRows(report, createAccountEvents({ accounts: 10_000, count: 1_000_000 }), 5000);
+ * ```
+ */
+export async function upcastRows(report: Report, events: AccountEvents, batch: number): Promise<void> {
+  const [v2a, v2b] = await catchUps(events, false, batch, 2);
+  const [half] = await catchUps(events, true, batch, 1);
+  const best = Math.min(v2a!.seconds, v2b!.seconds);
+  const n = events.count;
+  const suite = 'projections';
+  report.add({ suite, metric: `embedded catch-up, all v2 events/s (run 1)`, value: n / v2a!.seconds, unit: 'events/s', ok: v2a!.ok });
+  report.add({ suite, metric: `embedded catch-up, all v2 events/s (run 2)`, value: n / v2b!.seconds, unit: 'events/s', ok: v2b!.ok });
+  report.add({
+    suite,
+    metric: `embedded catch-up, half v1 (upcast) events/s vs all v2`,
+    value: n / half!.seconds,
+    unit: 'events/s',
+    baseline: n / best,
+    ok: half!.ok && v2a!.ok && v2b!.ok,
+  });
+}
+
+// The same machine with the amount of every money event marked personal: each timed command
+// then seals one field with its account's key (cached after the first use).
+const self = ({ id }: { id: string }) => id;
+const SealedAccount = defineAggregate({
+  name: 'Account',
+  machine: Account.machine,
+  commands: Account.commands,
+  events: Account.events,
+  personal: {
+    AccountOpened: { subject: self, fields: ['owner'] },
+    Deposited: { subject: self, fields: ['amount'] },
+    Withdrawn: { subject: self, fields: ['amount'] },
+  },
+});
+
+/**
+ * Rows of `-- embedded`: W1's accepted commits per second with a personal field sealed in every
+ * event (AES-256-GCM, per-account key), against the same workload without: the suite's own plain
+ * run before it and one more after (the better one). Target: ratio ≥ 0.8.
+ *
+ * @example
+ * ```ts
+ * await encryptionRows(report, w1, 2000, await runFramework(w1, 2000));
+ * ```
+ */
+export async function encryptionRows(report: Report, w1: W1, window: number, plainBefore: FrameworkRun): Promise<void> {
+  const sealed = await runFramework(w1, window, SealedAccount);
+  const plainAfter = await runFramework(w1, window);
+  const rate = (r: FrameworkRun) => (r.outcome.accepted - w1.open.length) / r.seconds;
+  report.add({
+    suite: 'embedded',
+    metric: `W1 accepted commits/s, personal field sealed vs plain`,
+    value: rate(sealed),
+    unit: 'commits/s',
+    baseline: Math.max(rate(plainBefore), rate(plainAfter)),
+    ok: sealed.ok && plainBefore.ok && plainAfter.ok,
+  });
+}
