@@ -18,6 +18,9 @@ export default defineConfig({
     pool: 'forks',
     // One nats-server -js for the whole run; tests read its URL with inject('natsUrl').
     globalSetup: ['test/support/globalSetup.ts'],
+    // The CLI tests run the example domain, whose config is not at the top level (which the user
+    // fixed): child processes inherit this.
+    env: { TRIBUTARY_CONFIG: new URL('../actors/tributary.config.ts', import.meta.url).pathname },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -109,9 +109,10 @@ describe('tributary events and tail', () => {
   });
 
   it('say how to create a config when a verb needs one and none is found', async () => {
+    const { TRIBUTARY_CONFIG: _exampleConfig, ...noConfig } = process.env;
     const [serve, query] = await Promise.all([
-      runCli(['serve'], { ...process.env, NATS_URL: sharedNatsUrl() }, tmp),
-      runCli(['query', 'AccountBalance', 'a-1', '--data-dir', tmp], process.env, tmp),
+      runCli(['serve'], { ...noConfig, NATS_URL: sharedNatsUrl() }, tmp),
+      runCli(['query', 'AccountBalance', 'a-1', '--data-dir', tmp], noConfig, tmp),
     ]);
     expect(serve.code).toBe(1);
     expect(serve.stderr).toContain(`tributary serve: no config found in ${tmp}: create tributary.config.ts`);
