@@ -3,6 +3,7 @@ import type { CommandResult } from '../commands/command.js';
 import { ConcurrencyError, InternalError, TributaryError, toErrorShape } from '../errors.js';
 import type { AppendResult, EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
+import { noopObserver, type Observer } from '../observability/observer.js';
 import { createAggregateInstance, type AggregateInstance, type InstanceStart } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
@@ -44,6 +45,8 @@ export type AggregateActorOptions = {
   dedupeWindow: number;
   /** Receives each snapshot save in flight, so that shutdown can wait for it. */
   track?: (pending: Promise<unknown>) => void;
+  /** Told of retries after a conflict and of dedupe hits. */
+  observer?: Observer;
 };
 
 /**
@@ -99,6 +102,7 @@ type Host = AggregateActor & {
   readonly logger: Logger;
   readonly maxAttempts: number;
   readonly track: ((pending: Promise<unknown>) => void) | undefined;
+  readonly observer: Observer;
   // Only this process appends to an exclusive log, so an instance can only be stale if it wrote
   // itself, which it would know: nothing needs re-reading before an answer that appends nothing.
   readonly exclusive: boolean;
@@ -257,7 +261,10 @@ async function handle(host: Host, command: CommandMessage): Promise<CommandResul
       const self = host.instance ?? (await current(host));
       const seen = recent.find(hash);
       const first = seen === undefined ? undefined : await firstResult(host, commandId, seen);
-      if (first !== undefined) return first;
+      if (first !== undefined) {
+        host.observer.dedupeHit?.(aggregate);
+        return first;
+      }
       const expected = command.expectedVersion;
       if (expected !== undefined && expected !== self.version) {
         // Another node may have written: a cached instance behind the expectation catches up first.
@@ -279,7 +286,10 @@ async function handle(host: Host, command: CommandMessage): Promise<CommandResul
           const seenVersion = self.version;
           await catchUp(host, self);
           if (self.version !== seenVersion) {
-            if (attempt < host.maxAttempts) continue;
+            if (attempt < host.maxAttempts) {
+              host.observer.commandRetried?.(aggregate);
+              continue;
+            }
             return gaveUp(host, command, attempt);
           }
         }
@@ -303,9 +313,11 @@ async function handle(host: Host, command: CommandMessage): Promise<CommandResul
           });
         }
         if (attempt >= host.maxAttempts) return gaveUp(host, command, attempt);
+        host.observer.commandRetried?.(aggregate);
         continue;
       }
       if (appended.duplicate) {
+        host.observer.dedupeHit?.(aggregate);
         // The log had this commandId from before our window, or from another node: its commit is the answer.
         if (appended.version > self.version) await catchUp(host, self);
         return { ok: true, version: appended.version, position: appended.position, events: appended.events };
@@ -366,6 +378,7 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
     logger: options.logger,
     maxAttempts: options.maxAttempts,
     track: options.track,
+    observer: options.observer ?? noopObserver,
     exclusive: log.exclusiveWriter === true,
     recent: createRecentCommits(options.dedupeWindow),
     instance: undefined,

@@ -2,6 +2,7 @@ import type { CommandResult } from '../commands/command.js';
 import { ClosedError, ConfigError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
+import { noopObserver, type Observer } from '../observability/observer.js';
 import { createAggregateActor, type AggregateActor, type AggregateState } from './aggregateActor.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
@@ -23,6 +24,8 @@ export type AggregateRegistryOptions = {
   maxAttempts?: number;
   /** Recent commits remembered per live actor to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /** Told of loads, evictions, retries and dedupe hits. Default: nothing is reported. */
+  observer?: Observer;
 };
 
 /**
@@ -71,6 +74,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const maxActors = positiveInteger('maxActors', options.maxActors, 10_000);
   const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 3);
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
+  const observer = options.observer ?? noopObserver;
   // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
   // actor a second chance by moving it to the back. That keeps the per-command cost at two map
   // lookups, where exact LRU would reorder a map on every command.
@@ -95,6 +99,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
         clock.add(slot);
       } else {
         slot.ids.delete(slot.actor.id);
+        observer.actorEvicted?.(slot.actor.aggregate);
       }
     }
   };
@@ -110,7 +115,8 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       slot.used = true;
       return slot.actor;
     }
-    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track });
+    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track, observer });
+    observer.actorLoaded?.(definition.name);
     const created: Slot = { actor, ids, used: true };
     ids.set(id, created);
     clock.add(created);

@@ -1,0 +1,48 @@
+import { toErrorShape } from '../errors.js';
+import type { EventLog } from '../eventLog/eventLog.js';
+import type { Observer } from './observer.js';
+
+/**
+ * The write side's view of a log that reports append latency and snapshot loads and saves to
+ * `observer`. Everything else passes straight through; the engine itself stays unaware.
+ *
+ * @example
+ * ```ts
+ * const registry = createAggregateRegistry({ log: observeLog(log, metrics.observer), logger });
+ * ```
+ */
+export function observeLog(log: EventLog, observer: Observer): EventLog {
+  const { appended, snapshotLoaded, snapshotSaved } = observer;
+  if (appended === undefined && snapshotLoaded === undefined && snapshotSaved === undefined) return log;
+  return {
+    engine: log.engine,
+    exclusiveWriter: log.exclusiveWriter,
+    async append(aggregate, id, events, options) {
+      const started = performance.now();
+      try {
+        const result = await log.append(aggregate, id, events, options);
+        appended?.((performance.now() - started) / 1000, result.duplicate ? 'duplicate' : 'ok');
+        return result;
+      } catch (err) {
+        appended?.((performance.now() - started) / 1000, toErrorShape(err).code);
+        throw err;
+      }
+    },
+    readStream: (aggregate, id, options) => log.readStream(aggregate, id, options),
+    readAll: (options) => log.readAll(options),
+    readBatches: (options) => log.readBatches(options),
+    headPosition: () => log.headPosition(),
+    snapshots: {
+      async load(aggregate, id) {
+        const snapshot = await log.snapshots.load(aggregate, id);
+        snapshotLoaded?.(aggregate, snapshot !== undefined);
+        return snapshot;
+      },
+      async save(aggregate, id, snapshot) {
+        await log.snapshots.save(aggregate, id, snapshot);
+        snapshotSaved?.(aggregate);
+      },
+    },
+    close: () => log.close(),
+  };
+}
