@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { App } from '../createApp.js';
+import type { OpsSource } from './opsSource.js';
 import type { ReadinessBounds } from './health.js';
 
 /**
@@ -38,7 +38,7 @@ export type LiveFeedOptions = {
 
 type Counted = { labels: Record<string, string | number>; value: number };
 
-async function commandCounts(app: App): Promise<Counted[]> {
+async function commandCounts(app: OpsSource): Promise<Counted[]> {
   const metric = app.metrics?.registry.getSingleMetric('tributary_commands_total');
   if (metric === undefined) return [];
   return (await metric.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
@@ -52,7 +52,7 @@ async function commandCounts(app: App): Promise<Counted[]> {
  * const feed = createLiveFeed(app);
  * ```
  */
-export function createLiveFeed(app: App, options: LiveFeedOptions = {}): LiveFeed {
+export function createLiveFeed(app: OpsSource, options: LiveFeedOptions = {}): LiveFeed {
   const { intervalMs = 1000, maxChanges = 20, bounds } = options;
   const clients = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | undefined;

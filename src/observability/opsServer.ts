@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import type { App } from '../createApp.js';
+import type { OpsSource } from './opsSource.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ReadinessBounds } from './health.js';
@@ -18,7 +18,7 @@ import { createLiveFeed } from './liveFeed.js';
  * ```
  */
 export type OpsServerOptions = {
-  readonly app: App;
+  readonly app: OpsSource;
   /** `host:port`, `:port` (loopback) or a parsed address. */
   readonly listen: string | ListenAddress;
   /** Lag bounds past which `/readyz` answers 503. */

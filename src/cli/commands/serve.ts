@@ -4,10 +4,11 @@ import { exampleProjections } from '../../../projections/index.js';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
+import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { addNatsOptions, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
 
 type Role = 'write' | 'read' | 'all';
-type ServeFlags = NatsFlags & { stream: string; queue: string; logLevel?: string; role?: Role; dataDir?: string };
+type ServeFlags = NatsFlags & HttpFlags & { stream: string; queue: string; logLevel?: string; logFormat?: 'json' | 'pretty'; role?: Role; dataDir?: string };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
 function roleOptions(flags: ServeFlags) {
@@ -44,7 +45,7 @@ function roleOptions(flags: ServeFlags) {
  * ```
  */
 export function register(program: Command): void {
-  addNatsOptions(program.command('serve'))
+  addLogFormatOption(addHttpOptions(addNatsOptions(program.command('serve'))))
     .description('host the example aggregates and serve their commands over NATS until SIGINT/SIGTERM')
     .option('--stream <name>', 'JetStream stream of the event log', 'TRIBUTARY')
     .option('--queue <group>', 'queue group shared by every node serving these commands', 'tributary-commands')
@@ -58,8 +59,9 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
-      const logger = createLogger({ level: flags.logLevel });
+      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
       let app;
+      let ops;
       let role: Role;
       try {
         const { role: chosen, ...parts } = roleOptions(flags);
@@ -73,12 +75,16 @@ export function register(program: Command): void {
           queue: flags.queue,
           ...parts,
           logger,
+          metrics: { processMetrics: true },
         });
+        ops = await startCliOps(flags, app, logger);
       } catch (err) {
         logger.fatal({ error: toErrorShape(err) }, 'cannot start serving');
+        await app?.close();
         process.exitCode = 1;
         return;
       }
+      const http = ops;
       const running = app;
       logger.info(
         { role, subjects: running.commands?.subjects, views: running.viewService?.subjects, queue: flags.queue, stream: flags.stream },
@@ -94,7 +100,7 @@ export function register(program: Command): void {
           }
           stopping = true;
           logger.info({ signal, inFlight: running.commands?.inFlight }, 'shutting down: draining, finishing in-flight commands');
-          running.close().then(
+          Promise.all([http?.close(), running.close()]).then(
             () => {
               logger.info('stopped');
               resolve();
