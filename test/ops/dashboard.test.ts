@@ -9,6 +9,10 @@ import { startOpsServer, type OpsServer } from '../../src/observability/opsServe
 import { tempDir } from '../projection/support.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
 
+// The page functions below run in the browser; the project compiles without the DOM library.
+type PageNode = { textContent: string | null };
+declare const document: { querySelector(selector: string): PageNode | null; querySelectorAll(selector: string): Iterable<PageNode> };
+
 // DASHBOARD_SCREENSHOT=<file> also writes the screenshot there (the README's comes from this test).
 const README_SHOT = process.env.DASHBOARD_SCREENSHOT;
 
