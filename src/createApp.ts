@@ -18,6 +18,7 @@ import type { AppMetrics } from './observability/metrics.js';
 import { observeDispatch } from './observability/observeDispatch.js';
 import { observeLog } from './observability/observeLog.js';
 import type { Observer } from './observability/observer.js';
+import { activeTraceFields } from './observability/tracing.js';
 import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
 import type { Projection } from './projection/projection.js';
@@ -293,7 +294,7 @@ async function openViews(options: AppOptions, log: EventLog, logger: Logger, obs
 export function createApp(options: NatsAppOptions): Promise<NatsApp>;
 export function createApp(options: AppOptions): Promise<App>;
 export async function createApp(options: AppOptions): Promise<App | NatsApp> {
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? createLogger({ mixin: activeTraceFields });
   if (!Array.isArray(options.aggregates)) throw new ConfigError('`aggregates` must be an array of defineAggregate(...) results');
   // Checked before connecting: a wrong option must not wait for a server.
   if (options.projections !== undefined && !Array.isArray(options.projections)) {
@@ -309,14 +310,16 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
   let registry: AggregateRegistry;
   let send: App['send'];
   try {
-    registry = createAggregateRegistry({
-      log: observeLog(log, observer),
-      logger,
-      observer,
-      maxActors: options.maxActors,
-      maxAttempts: options.maxAttempts,
-      dedupeWindow: options.dedupeWindow,
-    });
+    registry = observability.tracing.registry(
+      createAggregateRegistry({
+        log: observability.tracing.log(observeLog(log, observer)),
+        logger,
+        observer,
+        maxActors: options.maxActors,
+        maxAttempts: options.maxAttempts,
+        dedupeWindow: options.dedupeWindow,
+      }),
+    );
     send = observeDispatch(createDispatch({ aggregates: options.aggregates, registry, logger }), options.aggregates, observer);
   } catch (err) {
     await log.close();

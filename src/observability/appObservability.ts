@@ -6,6 +6,8 @@ import { createMetrics, type AppMetrics, type MetricsOptions } from './metrics.j
 import { watchNatsStatus } from './natsStatus.js';
 import { combineObservers, noopObserver, type Observer } from './observer.js';
 import { createProjectionSampler } from './projectionSampler.js';
+import { createWriteTracing, type WriteTracing } from './traceWrite.js';
+import { tracingObserver } from './tracing.js';
 
 /**
  * The observability options of `createApp`.
@@ -20,6 +22,12 @@ export type ObservabilityOptions = {
   metrics?: boolean | MetricsOptions;
   /** Also tell this observer of everything the app reports. */
   observer?: Observer;
+  /**
+   * OpenTelemetry spans for commands and projection batches, sent to the tracer provider the
+   * process registered (none registered: the API's no-op). Needs `@opentelemetry/api` installed;
+   * without it there is nothing to turn on. Default true.
+   */
+  tracing?: boolean;
 };
 
 /**
@@ -35,6 +43,8 @@ export type ObservabilityOptions = {
 export type AppObservability = {
   readonly metrics: AppMetrics | undefined;
   readonly observer: Observer;
+  /** Wraps the registry and the write side's log in spans (the identity with tracing off). */
+  readonly tracing: WriteTracing;
   attach(parts: AppParts): AttachedObservability;
 };
 
@@ -77,10 +87,12 @@ export type AttachedObservability = {
  */
 export function createAppObservability(options: ObservabilityOptions): AppObservability {
   const metrics = options.metrics === false ? undefined : createMetrics(options.metrics === true ? {} : options.metrics);
-  const observer = combineObservers(metrics?.observer ?? noopObserver, options.observer ?? noopObserver);
+  const traced = options.tracing !== false;
+  const observer = combineObservers(metrics?.observer ?? noopObserver, traced ? tracingObserver : noopObserver, options.observer ?? noopObserver);
   return {
     metrics,
     observer,
+    tracing: traced ? createWriteTracing() : { registry: (r) => r, log: (l) => l },
     attach(parts) {
       const nats = parts.log.engine === 'nats' ? watchNatsStatus((parts.log as NatsEventLog).connection) : undefined;
       const projections = createProjectionSampler({ statuses: parts.statuses, log: parts.log });

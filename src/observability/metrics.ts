@@ -140,7 +140,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     snapshotSaved: (aggregate) => snapshotSaves.inc({ aggregate }),
     appended: (seconds, outcome) => appendSeconds.observe({ outcome }, seconds),
     projectionBatch(projection, commits, seconds) {
-      batchSize.observe({ projection }, commits);
+      batchSize.observe({ projection }, commits.length);
       batchSeconds.observe({ projection }, seconds);
     },
   };

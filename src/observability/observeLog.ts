@@ -1,6 +1,7 @@
 import { toErrorShape } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import type { Observer } from './observer.js';
+import { wrapLog } from './wrapLog.js';
 
 /**
  * The write side's view of a log that reports append latency and snapshot loads and saves to
@@ -14,9 +15,7 @@ import type { Observer } from './observer.js';
 export function observeLog(log: EventLog, observer: Observer): EventLog {
   const { appended, snapshotLoaded, snapshotSaved } = observer;
   if (appended === undefined && snapshotLoaded === undefined && snapshotSaved === undefined) return log;
-  return {
-    engine: log.engine,
-    exclusiveWriter: log.exclusiveWriter,
+  return wrapLog(log, {
     async append(aggregate, id, events, options) {
       const started = performance.now();
       try {
@@ -28,10 +27,6 @@ export function observeLog(log: EventLog, observer: Observer): EventLog {
         throw err;
       }
     },
-    readStream: (aggregate, id, options) => log.readStream(aggregate, id, options),
-    readAll: (options) => log.readAll(options),
-    readBatches: (options) => log.readBatches(options),
-    headPosition: () => log.headPosition(),
     snapshots: {
       async load(aggregate, id) {
         const snapshot = await log.snapshots.load(aggregate, id);
@@ -43,6 +38,5 @@ export function observeLog(log: EventLog, observer: Observer): EventLog {
         snapshotSaved?.(aggregate);
       },
     },
-    close: () => log.close(),
-  };
+  });
 }

@@ -1,3 +1,5 @@
+import type { Commit } from '../eventLog/eventLog.js';
+
 /**
  * How one command ended, as the app answered it. `code` is `ok` or the error code of the reply
  * (`rejected`, `invalid`, `conflict`, ...). `aggregate` and `type` are only ever names the app
@@ -45,8 +47,8 @@ export type Observer = {
   snapshotSaved?(aggregate: string): void;
   /** One append finished; `outcome` is `ok`, `duplicate` or the error code. */
   appended?(seconds: number, outcome: string): void;
-  /** A projection committed a batch of `commits` commits. */
-  projectionBatch?(projection: string, commits: number, seconds: number): void;
+  /** A projection applied and committed `commits` (in position order) in `seconds`. */
+  projectionBatch?(projection: string, commits: readonly Commit[], seconds: number): void;
 };
 
 /**

@@ -173,7 +173,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         durable = upTo;
       }
       processed = upTo;
-      observer.projectionBatch?.(name, commits.length, (performance.now() - started) / 1000);
+      observer.projectionBatch?.(name, commits, (performance.now() - started) / 1000);
       // Someone subscribed while this batch was being applied: give them its net effect.
       emit(collect ? overlay.changes : collecting() ? overlay.folded(upTo) : []);
       waiters.advance(processed);

@@ -3,6 +3,7 @@ import { Account, Customer, Order } from '../../../actors/index.js';
 import { AccountBalance, Analytics, OrderSummary, statusKey, type StatusStats } from '../../../projections/index.js';
 import { toErrorShape } from '../../errors.js';
 import { withProjections } from '../../observability/opsSource.js';
+import { activeTraceFields } from '../../observability/tracing.js';
 import type { OpsServer } from '../../observability/opsServer.js';
 import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
@@ -198,7 +199,7 @@ export function register(program: Program): void {
     .option('--no-projections', 'run the write side only')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL)', process.env.LOG_LEVEL ?? 'warn')
     .action(async (flags: DemoFlags) => {
-      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, mixin: activeTraceFields });
       try {
         const outcome = await runDemo(flags, logger);
         if (outcome !== 'verified') process.exitCode = outcome === 'interrupted' ? 130 : 1;

@@ -4,6 +4,7 @@ import { exampleProjections } from '../../../projections/index.js';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
+import { activeTraceFields } from '../../observability/tracing.js';
 import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { addNatsOptions, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
 
@@ -59,7 +60,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
-      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, mixin: activeTraceFields });
       let app;
       let ops;
       let role: Role;
