@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { NatsStatus } from './natsStatus.js';
 import type { Observer } from './observer.js';
 import type { ProjectionSample, ProjectionSampler } from './projectionSampler.js';
+import { seriesCounter, seriesHistogram, type CounterSeries, type HistogramSeries, type SeriesFamily } from './seriesMetrics.js';
 
 /**
  * Options of {@link createMetrics}.
@@ -49,6 +50,19 @@ export type AppMetrics = {
   bind(sources: MetricSources): void;
 };
 
+// The series of a family with one label, by that label's value.
+function byOne<S>(label: string, family: SeriesFamily<S>): (value: string) => S {
+  const known = new Map<string, S>();
+  return (value) => {
+    let s = known.get(value);
+    if (s === undefined) {
+      s = family.series({ [label]: value });
+      known.set(value, s);
+    }
+    return s;
+  };
+}
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 
@@ -68,18 +82,22 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   let sources: MetricSources = {};
 
-  const commands = new Counter({ name: 'tributary_commands_total', help: 'Commands answered, by aggregate, command type and outcome code (ok or the error code).', labelNames: ['aggregate', 'type', 'code'], registers });
-  const commandSeconds = new Histogram({ name: 'tributary_command_duration_seconds', help: 'Time from receipt of a command to its reply.', labelNames: ['aggregate', 'type'], buckets: LATENCY_BUCKETS, registers });
-  const conflicts = new Counter({ name: 'tributary_command_conflicts_total', help: 'Commands answered with conflict.', labelNames: ['aggregate'], registers });
-  const retries = new Counter({ name: 'tributary_command_retries_total', help: 'Command attempts retried after a write conflict.', labelNames: ['aggregate'], registers });
-  const dedupe = new Counter({ name: 'tributary_command_dedupe_hits_total', help: 'Repeated commandIds answered with their first decision.', labelNames: ['aggregate'], registers });
-  const loads = new Counter({ name: 'tributary_actor_loads_total', help: 'Aggregate instances brought into memory.', labelNames: ['aggregate'], registers });
-  const evictions = new Counter({ name: 'tributary_actor_evictions_total', help: 'Idle aggregate instances evicted from memory.', labelNames: ['aggregate'], registers });
-  const snapshotLoads = new Counter({ name: 'tributary_snapshot_loads_total', help: 'Aggregate snapshot loads, by whether one was found.', labelNames: ['aggregate', 'found'], registers });
-  const snapshotSaves = new Counter({ name: 'tributary_snapshot_saves_total', help: 'Aggregate snapshots saved.', labelNames: ['aggregate'], registers });
-  const appendSeconds = new Histogram({ name: 'tributary_append_duration_seconds', help: 'Event log append latency, by outcome (ok, duplicate or the error code).', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers });
-  const batchSize = new Histogram({ name: 'tributary_projection_batch_commits', help: 'Commits per projection batch.', labelNames: ['projection'], buckets: BATCH_BUCKETS, registers });
-  const batchSeconds = new Histogram({ name: 'tributary_projection_batch_duration_seconds', help: 'Time to apply and commit one projection batch.', labelNames: ['projection'], buckets: LATENCY_BUCKETS, registers });
+  const counter = (name: string, help: string) => seriesCounter(registry, name, help);
+  const histogram = (name: string, help: string, bounds: readonly number[]) => seriesHistogram(registry, name, help, bounds);
+  const commands = counter('tributary_commands_total', 'Commands answered, by aggregate, command type and outcome code (ok or the error code).');
+  const commandSeconds = histogram('tributary_command_duration_seconds', 'Time from receipt of a command to its reply, by aggregate and command type.', LATENCY_BUCKETS);
+  const conflicts = byOne('aggregate', counter('tributary_command_conflicts_total', 'Commands answered with conflict.'));
+  const retries = byOne('aggregate', counter('tributary_command_retries_total', 'Command attempts retried after a write conflict.'));
+  const dedupe = byOne('aggregate', counter('tributary_command_dedupe_hits_total', 'Repeated commandIds answered with their first decision.'));
+  const loads = byOne('aggregate', counter('tributary_actor_loads_total', 'Aggregate instances brought into memory.'));
+  const evictions = byOne('aggregate', counter('tributary_actor_evictions_total', 'Idle aggregate instances evicted from memory.'));
+  const snapshotLoads = counter('tributary_snapshot_loads_total', 'Aggregate snapshot loads, by whether one was found.');
+  const snapshotSaves = byOne('aggregate', counter('tributary_snapshot_saves_total', 'Aggregate snapshots saved.'));
+  const appendSeconds = byOne('outcome', histogram('tributary_append_duration_seconds', 'Event log append latency, by outcome (ok, duplicate or the error code).', LATENCY_BUCKETS));
+  const batchSize = byOne('projection', histogram('tributary_projection_batch_commits', 'Commits per projection batch.', BATCH_BUCKETS));
+  const batchSeconds = byOne('projection', histogram('tributary_projection_batch_duration_seconds', 'Time to apply and commit one projection batch.', LATENCY_BUCKETS));
+  // The command path's series, found by one string key instead of a label object per command.
+  const handled = new Map<string, { count: CounterSeries; seconds: HistogramSeries }>();
 
   new Gauge({
     name: 'tributary_actors_live',
@@ -128,20 +146,26 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
 
   const observer: Observer = {
     commandHandled({ aggregate, type, code, seconds }) {
-      commands.inc({ aggregate, type, code });
-      commandSeconds.observe({ aggregate, type }, seconds);
-      if (code === 'conflict') conflicts.inc({ aggregate });
+      const key = `${aggregate}\u0000${type}\u0000${code}`;
+      let series = handled.get(key);
+      if (series === undefined) {
+        series = { count: commands.series({ aggregate, type, code }), seconds: commandSeconds.series({ aggregate, type }) };
+        handled.set(key, series);
+      }
+      series.count.value++;
+      series.seconds.observe(seconds);
+      if (code === 'conflict') conflicts(aggregate).value++;
     },
-    commandRetried: (aggregate) => retries.inc({ aggregate }),
-    dedupeHit: (aggregate) => dedupe.inc({ aggregate }),
-    actorLoaded: (aggregate) => loads.inc({ aggregate }),
-    actorEvicted: (aggregate) => evictions.inc({ aggregate }),
-    snapshotLoaded: (aggregate, found) => snapshotLoads.inc({ aggregate, found: found ? 'true' : 'false' }),
-    snapshotSaved: (aggregate) => snapshotSaves.inc({ aggregate }),
-    appended: (seconds, outcome) => appendSeconds.observe({ outcome }, seconds),
+    commandRetried: (aggregate) => void retries(aggregate).value++,
+    dedupeHit: (aggregate) => void dedupe(aggregate).value++,
+    actorLoaded: (aggregate) => void loads(aggregate).value++,
+    actorEvicted: (aggregate) => void evictions(aggregate).value++,
+    snapshotLoaded: (aggregate, found) => void snapshotLoads.series({ aggregate, found: found ? 'true' : 'false' }).value++,
+    snapshotSaved: (aggregate) => void snapshotSaves(aggregate).value++,
+    appended: (seconds, outcome) => appendSeconds(outcome).observe(seconds),
     projectionBatch(projection, commits, seconds) {
-      batchSize.observe({ projection }, commits.length);
-      batchSeconds.observe({ projection }, seconds);
+      batchSize(projection).observe(commits.length);
+      batchSeconds(projection).observe(seconds);
     },
   };
 

@@ -16,16 +16,18 @@ export function observeLog(log: EventLog, observer: Observer): EventLog {
   const { appended, snapshotLoaded, snapshotSaved } = observer;
   if (appended === undefined && snapshotLoaded === undefined && snapshotSaved === undefined) return log;
   return wrapLog(log, {
-    async append(aggregate, id, events, options) {
+    append(aggregate, id, events, options) {
       const started = performance.now();
-      try {
-        const result = await log.append(aggregate, id, events, options);
-        appended?.((performance.now() - started) / 1000, result.duplicate ? 'duplicate' : 'ok');
-        return result;
-      } catch (err) {
-        appended?.((performance.now() - started) / 1000, toErrorShape(err).code);
-        throw err;
-      }
+      return log.append(aggregate, id, events, options).then(
+        (result) => {
+          appended?.((performance.now() - started) / 1000, result.duplicate ? 'duplicate' : 'ok');
+          return result;
+        },
+        (err: unknown) => {
+          appended?.((performance.now() - started) / 1000, toErrorShape(err).code);
+          throw err;
+        },
+      );
     },
     snapshots: {
       async load(aggregate, id) {

@@ -1,7 +1,7 @@
 import type { AggregateRegistry } from '../aggregate/aggregateRegistry.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { wrapLog } from './wrapLog.js';
-import { SpanAttributes, endWithError, endWithResult, startSpan, traceparentOf, withSpan, tracingAvailable } from './tracing.js';
+import { SpanAttributes, type TraceSpan, endWithError, endWithResult, startSpan, traceparentOf, tracingAvailable } from './tracing.js';
 
 /**
  * Traces the write side: a `tributary.command.decide` span per command run on its aggregate, and
@@ -29,7 +29,7 @@ export type WriteTracing = {
  * ```
  */
 export function createWriteTracing(): WriteTracing {
-  const deciding = new Map<string, string>();
+  const deciding = new Map<string, TraceSpan>();
   return {
     registry(registry) {
       if (!tracingAvailable) return registry;
@@ -43,10 +43,11 @@ export function createWriteTracing(): WriteTracing {
             [SpanAttributes.correlationId]: command.correlationId ?? command.commandId,
             [SpanAttributes.causationId]: command.commandId,
           });
-          const traceparent = traceparentOf(span);
-          if (traceparent !== undefined) deciding.set(command.commandId, traceparent);
-          return withSpan(span, () => registry.execute(definition, command)).then((result) => {
-            if (traceparent !== undefined) deciding.delete(command.commandId);
+          if (span !== undefined) deciding.set(command.commandId, span);
+          // Not made the active span: entering a context per command costs more than the trace
+          // gains here, and the append span finds this one by commandId anyway.
+          return registry.execute(definition, command).then((result) => {
+            if (span !== undefined) deciding.delete(command.commandId);
             return endWithResult(span, result);
           });
         },
@@ -61,17 +62,8 @@ export function createWriteTracing(): WriteTracing {
       if (!tracingAvailable) return log;
       return wrapLog(log, {
         async append(aggregate, id, events, options) {
-          const span = startSpan(
-            'tributary.log.append',
-            {
-              [SpanAttributes.aggregate]: aggregate,
-              [SpanAttributes.aggregateId]: id,
-              [SpanAttributes.commandId]: options.commandId,
-              [SpanAttributes.correlationId]: options.correlationId ?? options.commandId,
-              [SpanAttributes.causationId]: options.causationId ?? options.commandId,
-            },
-            { parent: deciding.get(options.commandId), kind: 'client' },
-          );
+          // The decide span (its parent) holds the command's attributes; this one adds where it landed.
+          const span = startSpan('tributary.log.append', { [SpanAttributes.aggregate]: aggregate }, { parent: deciding.get(options.commandId), kind: 'client' });
           try {
             const result = await log.append(aggregate, id, events, { ...options, traceparent: traceparentOf(span) });
             span?.setAttribute(SpanAttributes.position, result.position);

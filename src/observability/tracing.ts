@@ -37,9 +37,9 @@ export const tracingAvailable = api !== undefined;
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-function tracer(): Otel.Tracer | undefined {
-  return api?.trace.getTracer('tributary');
-}
+// The API's proxy tracer: it follows whichever provider is registered, even later.
+const tracer: Otel.Tracer | undefined = api?.trace.getTracer('tributary');
+const KINDS = api && { client: api.SpanKind.CLIENT, server: api.SpanKind.SERVER, consumer: api.SpanKind.CONSUMER, internal: api.SpanKind.INTERNAL };
 
 /**
  * The W3C `traceparent` of a span (`00-<trace id>-<span id>-<flags>`), or undefined for a span
@@ -72,7 +72,7 @@ export function parseTraceparent(value: string | undefined): Otel.SpanContext | 
 }
 
 /**
- * Starts a span, as a child of `parent` (a traceparent) when given, else of the active span.
+ * Starts a span, as a child of `parent` (a traceparent or a span) when given, else of the active span.
  *
  * @example
  * ```ts
@@ -82,14 +82,16 @@ export function parseTraceparent(value: string | undefined): Otel.SpanContext | 
 export function startSpan(
   name: string,
   attributes: Otel.Attributes,
-  options: { parent?: string | undefined; kind?: 'client' | 'server' | 'consumer' | 'internal'; links?: Otel.Link[]; startTime?: number } = {},
+  options: { parent?: string | TraceSpan | undefined; kind?: 'client' | 'server' | 'consumer' | 'internal'; links?: Otel.Link[]; startTime?: number } = {},
 ): TraceSpan | undefined {
-  const t = tracer();
-  if (t === undefined || api === undefined) return undefined;
-  const remote = parseTraceparent(options.parent);
-  const parent = remote ? api.trace.setSpanContext(api.context.active(), remote) : api.context.active();
-  const kinds = { client: api.SpanKind.CLIENT, server: api.SpanKind.SERVER, consumer: api.SpanKind.CONSUMER, internal: api.SpanKind.INTERNAL };
-  return t.startSpan(name, { attributes, kind: kinds[options.kind ?? 'internal'], links: options.links, startTime: options.startTime }, parent);
+  if (tracer === undefined || api === undefined || KINDS === undefined) return undefined;
+  const { parent } = options;
+  let within = api.context.active();
+  if (typeof parent === 'string') {
+    const remote = parseTraceparent(parent);
+    if (remote) within = api.trace.setSpanContext(within, remote);
+  } else if (parent !== undefined) within = api.trace.setSpan(within, parent);
+  return tracer.startSpan(name, { attributes, kind: KINDS[options.kind ?? 'internal'], links: options.links, startTime: options.startTime }, within);
 }
 
 /**

@@ -89,7 +89,7 @@ describe('OpenTelemetry traces across NATS', () => {
       'tributary.causation_id': 'open-t-1',
       'tributary.outcome': 'ok',
     });
-    expect(append!.attributes).toMatchObject({ 'tributary.correlation_id': 'corr-7', 'tributary.causation_id': 'open-t-1', 'tributary.position': r.position });
+    expect(append!.attributes).toMatchObject({ 'tributary.aggregate': 'Account', 'tributary.position': r.position });
     expect(send!.attributes).toMatchObject({ 'tributary.outcome': 'ok', 'tributary.correlation_id': 'corr-7' });
 
     // The commit carries the append span's traceparent, and the projection's batch span links to it.
