@@ -63,3 +63,11 @@ export { createViewService, type ViewService, type ViewServiceOptions } from './
 export { DEFAULT_VIEWS_QUEUE, decodeViewKey, encodeViewKey, viewChangeSubject, viewRequestSubjects } from './views/viewSubjects.js';
 export type { ReadNodeStatus, RebuildMessage, ViewQuery, ViewQueryChunk } from './views/viewWire.js';
 export { lockViews, viewsHolder, type ViewsLock } from './views/viewsLock.js';
+export { startOpsServer, type OpsServer, type OpsServerOptions } from './observability/opsServer.js';
+export { withProjections, type OpsSource } from './observability/opsSource.js';
+export type { ObservabilityOptions } from './observability/appObservability.js';
+export type { HealthReport, ReadinessBounds } from './observability/health.js';
+export type { ListenAddress } from './observability/listenAddress.js';
+export type { AppMetrics, MetricsOptions } from './observability/metrics.js';
+export type { CommandOutcome, Observer } from './observability/observer.js';
+export type { ProjectionSample } from './observability/projectionSampler.js';
