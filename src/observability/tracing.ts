@@ -1,5 +1,4 @@
 import type * as Otel from '@opentelemetry/api';
-import type { CommandResult } from '../commands/command.js';
 import type { Observer } from './observer.js';
 
 // @opentelemetry/api is an optional peer dependency: without it every function here is a no-op.
@@ -107,6 +106,9 @@ export function withSpan<T>(span: TraceSpan | undefined, fn: () => T): T {
   return api.context.with(api.trace.setSpan(api.context.active(), span), fn);
 }
 
+// Structural, so that this base-layer module needs nothing from the layers that use it.
+type Answer = { readonly ok: true; readonly position: number } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
 /**
  * Ends a span with the outcome of a command: status error unless ok.
  *
@@ -115,7 +117,7 @@ export function withSpan<T>(span: TraceSpan | undefined, fn: () => T): T {
  * endWithResult(span, await send(command));
  * ```
  */
-export function endWithResult(span: TraceSpan | undefined, result: CommandResult): CommandResult {
+export function endWithResult<R extends Answer>(span: TraceSpan | undefined, result: R): R {
   if (span === undefined || api === undefined) return result;
   span.setAttribute(SpanAttributes.outcome, result.ok ? 'ok' : result.error.code);
   if (result.ok) span.setAttribute(SpanAttributes.position, result.position);
