@@ -24,8 +24,8 @@ export type ObservabilityOptions = {
   observer?: Observer;
   /**
    * OpenTelemetry spans for commands and projection batches, sent to the tracer provider the
-   * process registered (none registered: the API's no-op). Needs `@opentelemetry/api` installed;
-   * without it there is nothing to turn on. Default true.
+   * process registered before `createApp` (none registered, or `@opentelemetry/api` not
+   * installed: no span is made). Default true.
    */
   tracing?: boolean;
 };

@@ -1,7 +1,7 @@
 import type { AggregateRegistry } from '../aggregate/aggregateRegistry.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { wrapLog } from './wrapLog.js';
-import { SpanAttributes, type TraceSpan, endWithError, endWithResult, startSpan, traceparentOf, tracingAvailable } from './tracing.js';
+import { SpanAttributes, type TraceSpan, endWithError, endWithResult, startSpan, traceparentOf, tracerRegistered } from './tracing.js';
 
 /**
  * Traces the write side: a `tributary.command.decide` span per command run on its aggregate, and
@@ -21,7 +21,8 @@ export type WriteTracing = {
 };
 
 /**
- * Creates the write-side tracing of one app; both wrappers are the identity without the OTel API.
+ * Creates the write-side tracing of one app; both wrappers are the identity unless a tracer
+ * provider is registered (see {@link tracerRegistered}) when the app starts.
  *
  * @example
  * ```ts
@@ -32,7 +33,7 @@ export function createWriteTracing(): WriteTracing {
   const deciding = new Map<string, TraceSpan>();
   return {
     registry(registry) {
-      if (!tracingAvailable) return registry;
+      if (!tracerRegistered()) return registry;
       return {
         execute(definition, command) {
           const span = startSpan('tributary.command.decide', {
@@ -59,7 +60,7 @@ export function createWriteTracing(): WriteTracing {
       };
     },
     log(log) {
-      if (!tracingAvailable) return log;
+      if (!tracerRegistered()) return log;
       return wrapLog(log, {
         async append(aggregate, id, events, options) {
           // The decide span (its parent) holds the command's attributes; this one adds where it landed.

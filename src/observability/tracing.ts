@@ -31,13 +31,27 @@ export const SpanAttributes = {
  */
 export type TraceSpan = Otel.Span;
 
-/** True when @opentelemetry/api could be loaded. */
-export const tracingAvailable = api !== undefined;
+/**
+ * True when the process registered a tracer provider: until then no span is even created, so an
+ * app that does not trace pays nothing.
+ *
+ * @example
+ * ```ts
+ * if (!tracerRegistered()) logger.info('no tracer provider registered: tracing is off');
+ * ```
+ */
+export function tracerRegistered(): boolean {
+  if (api === undefined) return false;
+  const provider = api.trace.getTracerProvider();
+  return !(provider instanceof api.ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+}
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 // The API's proxy tracer: it follows whichever provider is registered, even later.
 const tracer: Otel.Tracer | undefined = api?.trace.getTracer('tributary');
+// The API's own no-op provider, which a proxy delegates to until a real one is registered.
+const NOOP_PROVIDER = api && new api.ProxyTracerProvider().getDelegate();
 const KINDS = api && { client: api.SpanKind.CLIENT, server: api.SpanKind.SERVER, consumer: api.SpanKind.CONSUMER, internal: api.SpanKind.INTERNAL };
 
 /**
@@ -83,7 +97,7 @@ export function startSpan(
   attributes: Otel.Attributes,
   options: { parent?: string | TraceSpan | undefined; kind?: 'client' | 'server' | 'consumer' | 'internal'; links?: Otel.Link[]; startTime?: number } = {},
 ): TraceSpan | undefined {
-  if (tracer === undefined || api === undefined || KINDS === undefined) return undefined;
+  if (tracer === undefined || api === undefined || KINDS === undefined || !tracerRegistered()) return undefined;
   const { parent } = options;
   let within = api.context.active();
   if (typeof parent === 'string') {
@@ -190,7 +204,7 @@ const MAX_LINKS = 128;
  */
 export const tracingObserver: Observer = {
   projectionBatch(projection, commits, seconds) {
-    if (api === undefined) return;
+    if (api === undefined || !tracerRegistered()) return;
     const links: Otel.Link[] = [];
     const seen = new Set<string>();
     for (const commit of commits) {

@@ -27,7 +27,7 @@ async function startServe(...args: string[]): Promise<Node> {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   let url: string | undefined;
   while (!(url && output.includes('tributary serve is ready'))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`tributary serve did not start:\n${output}`);
@@ -58,7 +58,8 @@ afterAll(async () => {
 });
 
 describe('tributary serve --http', () => {
-  it('exposes metrics, probes and the dashboard on the write and the read role', async () => {
+  // Each CLI start compiles TypeScript through tsx: slow on a loaded machine.
+  it('exposes metrics, probes and the dashboard on the write and the read role', { timeout: 90_000 }, async () => {
     const [writer, reader] = await Promise.all([startServe('--role', 'write'), startServe('--role', 'read', '--data-dir', dir.dir)]);
     const sent = await runCli(['send', 'Account', 'h-1', 'OpenAccount', '{"owner":"Ada"}', '--prefix', prefix], env());
     expect(sent.code, sent.stderr).toBe(0);
@@ -87,14 +88,14 @@ describe('tributary serve --http', () => {
     expect(code, writer.output()).toBe(0);
   });
 
-  it('refuses a bad --http value and a port in use with a clear message and exit code 1', async () => {
-    const bad = await runCli(['serve', '--http', 'localhost'], env());
+  it('refuses a bad --http value and a port in use with a clear message and exit code 1', { timeout: 90_000 }, async () => {
+    const port = new URL(nodes[1]!.url).port;
+    const [bad, busy] = await Promise.all([
+      runCli(['serve', '--http', 'localhost'], env()),
+      runCli(['serve', '--stream', stream, '--prefix', prefix, '--http', `127.0.0.1:${port}`], env()),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--http "localhost" is not a listen address: expected <host:port>/);
-
-    const reader = nodes[1]!;
-    const port = new URL(reader.url).port;
-    const busy = await runCli(['serve', '--stream', stream, '--prefix', prefix, '--http', `127.0.0.1:${port}`], env());
     expect(busy.code).toBe(1);
     expect(busy.stdout + busy.stderr).toMatch(/the port is in use/);
   });
