@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   nats: async () => (await import('./suites/nats.js')).natsSuite,
   projections: async () => (await import('./suites/projections.js')).projectionsSuite,
   processes: async () => (await import('./suites/processes.js')).processesSuite,
+  observability: async () => (await import('./suites/observability.js')).observabilitySuite,
 };
 
 const { values, positionals } = parseArgs({

@@ -13,6 +13,13 @@ import { createNatsEventLog, type NatsEventLog, type NatsEventLogOptions } from 
 import { assertAggregateId } from './eventLog/subjectToken.js';
 import { openEvolution, type Evolution } from './evolution/openEvolution.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { createAppObservability, type ObservabilityOptions } from './observability/appObservability.js';
+import type { HealthReport, ReadinessBounds } from './observability/health.js';
+import type { AppMetrics } from './observability/metrics.js';
+import { observeDispatch } from './observability/observeDispatch.js';
+import { observeLog } from './observability/observeLog.js';
+import type { Observer } from './observability/observer.js';
+import { activeTraceFields } from './observability/tracing.js';
 import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
 import type { Projection } from './projection/projection.js';
@@ -32,7 +39,7 @@ import { lockViews, type ViewsLock } from './views/viewsLock.js';
  * const common: CommonAppOptions = { aggregates: [Order, Account, Customer], maxActors: 50_000 };
  * ```
  */
-export type CommonAppOptions = {
+export type CommonAppOptions = ObservabilityOptions & {
   aggregates: readonly AnyAggregateDefinition[];
   /** Root logger; default `createLogger()` (silent under vitest unless LOG_LEVEL is set). */
   logger?: Logger;
@@ -168,6 +175,13 @@ export type App = {
    * in one call share one rebuild.
    */
   forget(subject: string | readonly string[]): Promise<void>;
+  /** Prometheus metrics of this app (undefined with `metrics: false`); serve `metrics.registry`. */
+  readonly metrics: AppMetrics | undefined;
+  /**
+   * Readiness and what it looked at: not ready while the log is not open, NATS is disconnected, a
+   * projection has halted, or a projection lags past one of `bounds`.
+   */
+  health(bounds?: ReadinessBounds): Promise<HealthReport>;
   /** Finishes in-flight commands, then closes the projections and the log. Idempotent. */
   close(): Promise<void>;
 };
@@ -248,7 +262,7 @@ const noProjections: Projections = {
 };
 
 // The projections of the app in <dataDir>/views, started; on NATS also published and served.
-async function openViews(options: AppOptions, log: EventLog, logger: Logger): Promise<AppViews> {
+async function openViews(options: AppOptions, log: EventLog, logger: Logger, observer: Observer): Promise<AppViews> {
   const definitions = options.projections ?? [];
   if (definitions.length === 0 || options.dataDir === undefined) return { projections: noProjections, service: undefined, close: () => Promise.resolve() };
   const dir = path.join(options.dataDir, 'views');
@@ -262,6 +276,7 @@ async function openViews(options: AppOptions, log: EventLog, logger: Logger): Pr
       path: dir,
       projections: definitions,
       logger,
+      observer,
       ...(nats && { publish: createViewPublisher({ nc: nats.connection, prefix: nats.prefix, logger }) }),
     });
     projections.start();
@@ -302,7 +317,7 @@ async function openViews(options: AppOptions, log: EventLog, logger: Logger): Pr
 export function createApp(options: NatsAppOptions): Promise<NatsApp>;
 export function createApp(options: AppOptions): Promise<App>;
 export async function createApp(options: AppOptions): Promise<App | NatsApp> {
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? createLogger({ mixin: activeTraceFields });
   if (!Array.isArray(options.aggregates)) throw new ConfigError('`aggregates` must be an array of defineAggregate(...) results');
   // Checked before connecting: a wrong option must not wait for a server.
   if (options.projections !== undefined && !Array.isArray(options.projections)) {
@@ -312,6 +327,8 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     throw new ConfigError('projections need `dataDir`: their views live in <dataDir>/views');
   }
   const byName = new Map(options.aggregates.map((d) => [d.name, d] as const));
+  const observability = createAppObservability(options);
+  const { observer } = observability;
   const rawLog = await openLog(options, logger);
   let evolution: Evolution;
   try {
@@ -326,21 +343,24 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
   let registry: AggregateRegistry;
   let send: App['send'];
   try {
-    registry = createAggregateRegistry({
-      log,
-      logger,
-      maxActors: options.maxActors,
-      maxAttempts: options.maxAttempts,
-      dedupeWindow: options.dedupeWindow,
-    });
-    send = createDispatch({ aggregates: options.aggregates, registry, logger });
+    registry = observability.tracing.registry(
+      createAggregateRegistry({
+        log: observability.tracing.log(observeLog(log, observer)),
+        logger,
+        observer,
+        maxActors: options.maxActors,
+        maxAttempts: options.maxAttempts,
+        dedupeWindow: options.dedupeWindow,
+      }),
+    );
+    send = observeDispatch(createDispatch({ aggregates: options.aggregates, registry, logger }), options.aggregates, observer);
   } catch (err) {
     await log.close();
     throw err;
   }
   let views: AppViews;
   try {
-    views = await openViews(options, log, logger);
+    views = await openViews(options, log, logger, observer);
   } catch (err) {
     await registry.close();
     await log.close();
@@ -373,6 +393,13 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     throw err;
   }
   let closed: Promise<void> | undefined;
+  const watch = observability.attach({
+    log,
+    liveActors: () => registry.size,
+    statuses: () => views.projections.statuses(),
+    processes: () => processes.statuses(),
+    closing: () => closed !== undefined,
+  });
 
   const state = async (aggregate: AnyAggregateDefinition | string, id: string): Promise<AggregateState | undefined> => {
     const name = typeof aggregate === 'string' ? aggregate : aggregate.name;
@@ -413,6 +440,8 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     projection: ((projection: string | ProjectionDefinition) => views.projections.get(projection)) as App['projection'],
     processes,
     process: (process) => processes.get(process),
+    metrics: observability.metrics,
+    health: (bounds) => watch.health(bounds),
     close() {
       // The command service drains first: commands already delivered to this node still finish.
       // The projections then commit their batch in flight (and publish it) before the log and its
@@ -425,6 +454,7 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
         await registry.close();
         await views.close();
         await log.close();
+        watch.stop();
       })();
       return closed;
     },

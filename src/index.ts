@@ -65,7 +65,7 @@ export type { ProcessOptions, Processes } from './process/createProcesses.js';
 export type { DispatchPolicy } from './process/outboxDispatcher.js';
 
 // Logging.
-export { createLogger, type Logger, type LoggerOptions, type LogContext } from './logging/logger.js';
+export { createLogger, type LogFormat, type Logger, type LoggerOptions, type LogContext } from './logging/logger.js';
 
 // The types a NatsApp exposes; their factories are in tributary/nats.
 export type { NatsEventLog, NatsEventLogOptions } from './eventLog/nats/createNatsEventLog.js';
@@ -74,3 +74,13 @@ export type { CommandClient, CommandClientOptions, SendOptions } from './command
 export type { CommandService, CommandServiceOptions } from './commands/commandService.js';
 export type { NodeRebuildOutcome, NodeRebuildProgress, ViewClient, ViewClientOptions, WatchOptions } from './views/viewClient.js';
 export type { ViewService, ViewServiceOptions } from './views/viewService.js';
+
+// Operations: metrics, health, tracing and the ops HTTP server.
+export { startOpsServer, type OpsServer, type OpsServerOptions } from './observability/opsServer.js';
+export { withProjections, type OpsSource } from './observability/opsSource.js';
+export type { ObservabilityOptions } from './observability/appObservability.js';
+export type { HealthReport, ReadinessBounds } from './observability/health.js';
+export type { ListenAddress } from './observability/listenAddress.js';
+export type { AppMetrics, MetricsOptions } from './observability/metrics.js';
+export type { CommandOutcome, Observer } from './observability/observer.js';
+export type { ProjectionSample } from './observability/projectionSampler.js';

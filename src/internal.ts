@@ -9,3 +9,6 @@ export { childLogger } from './logging/logger.js';
 export { assertAggregateId, assertAggregateName, MAX_ID_LENGTH } from './eventLog/subjectToken.js';
 export { viewRequestSubjects } from './views/viewSubjects.js';
 export { lockViews, viewsHolder, type ViewsLock } from './views/viewsLock.js';
+export { createMetrics } from './observability/metrics.js';
+export { parseListenAddress } from './observability/listenAddress.js';
+export { activeTraceFields, tracerRegistered } from './observability/tracing.js';

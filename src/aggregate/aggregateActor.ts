@@ -3,6 +3,7 @@ import type { CommandResult } from '../commands/command.js';
 import { ConcurrencyError, toErrorShape } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
+import { noopObserver, type Observer } from '../observability/observer.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import { attempt, hostStages } from './commandAttempt.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
@@ -48,6 +49,8 @@ export type AggregateActorOptions = {
   track?: (pending: Promise<unknown>) => void;
   /** The command steps, shared by the registry's hosts (see `hostStages`); default the plain ones. */
   stages?: HostStages;
+  /** Told of retries after a conflict and of dedupe hits. */
+  observer?: Observer;
 };
 
 /**
@@ -124,6 +127,7 @@ async function handle(host: HostState, command: CommandMessage): Promise<Command
       if (n >= host.maxAttempts) {
         return conflict(host, `${aggregate} ${id}: gave up on ${command.type} after ${n} attempts; other writers kept changing it`, { attempts: n });
       }
+      host.observer.commandRetried?.(aggregate);
     }
   } catch (err) {
     return failed(host, command, err);
@@ -171,6 +175,7 @@ export function createAggregateActor(options: AggregateActorOptions): AggregateA
     maxAttempts: options.maxAttempts,
     track: options.track,
     stages: options.stages ?? hostStages(undefined),
+    observer: options.observer ?? noopObserver,
     exclusive: log.exclusiveWriter === true,
     recent: createRecentCommits(options.dedupeWindow),
     mailbox: mailboxOf(),

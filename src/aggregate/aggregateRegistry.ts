@@ -4,6 +4,7 @@ import type { EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageProbe } from '../logging/stageProbe.js';
 import { hostStages } from './commandAttempt.js';
+import { noopObserver, type Observer } from '../observability/observer.js';
 import { createAggregateActor, type AggregateActor, type AggregateState } from './aggregateActor.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
@@ -27,6 +28,8 @@ export type AggregateRegistryOptions = {
   dedupeWindow?: number;
   /** Diagnostics: times the decide, evolve and reply stages (the bench's budget). Leave unset. */
   probe?: StageProbe;
+  /** Told of loads, evictions, retries and dedupe hits. Default: nothing is reported. */
+  observer?: Observer;
 };
 
 /**
@@ -83,6 +86,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 3);
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
   const stages = hostStages(options.probe);
+  const observer = options.observer ?? noopObserver;
   // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
   // actor a second chance by moving it to the back. That keeps the per-command cost at two map
   // lookups, where exact LRU would reorder a map on every command.
@@ -109,6 +113,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       } else {
         slot.ids.delete(slot.actor.id);
         evictions++;
+        observer.actorEvicted?.(slot.actor.aggregate);
       }
     }
   };
@@ -124,7 +129,8 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       slot.used = true;
       return slot.actor;
     }
-    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track, stages });
+    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track, stages, observer });
+    observer.actorLoaded?.(definition.name);
     const created: Slot = { actor, ids, used: true };
     ids.set(id, created);
     clock.add(created);

@@ -89,7 +89,10 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
   const self = host.instance ?? (await current(host));
   const duplicate = answerDuplicate(host, command.commandId, hash);
   const first = duplicate === undefined ? undefined : await duplicate;
-  if (first !== undefined) return done(first);
+  if (first !== undefined) {
+    host.observer.dedupeHit?.(host.aggregate);
+    return done(first);
+  }
   const expected = command.expectedVersion;
   if (expected !== undefined && expected !== self.version) {
     // Another node may have written: a cached instance behind the expectation catches up first.
@@ -121,6 +124,7 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
     return expected === undefined ? RETRY : { kind: 'conflict', expectedVersion: expected, actualVersion: self.version, raced: true };
   }
   if (appended.duplicate) {
+    host.observer.dedupeHit?.(host.aggregate);
     // The log had this commandId from before our window, or from another node: its commit is the answer.
     if (appended.version > self.version) await catchUp(host, self);
     return done({ ok: true, version: appended.version, position: appended.position, events: appended.events });

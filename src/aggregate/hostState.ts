@@ -1,6 +1,7 @@
 import type { CommandResult } from '../commands/command.js';
 import type { AppendResult, EventEnvelope, EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
+import type { Observer } from '../observability/observer.js';
 import type { AggregateState } from './aggregateActor.js';
 import type { AggregateInstance } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
@@ -43,6 +44,8 @@ export type HostState = {
   readonly maxAttempts: number;
   readonly stages: HostStages;
   readonly track: ((pending: Promise<unknown>) => void) | undefined;
+  /** Told of retries after a conflict and of dedupe hits (metrics); the no-op observer by default. */
+  readonly observer: Observer;
   // Only this process appends to an exclusive log, so an instance can only be stale if it wrote
   // itself, which it would know: nothing needs re-reading before an answer that appends nothing.
   readonly exclusive: boolean;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { decode, encode } from '../codec/msgpack.js';
 import {
   ClosedError,
@@ -11,6 +11,7 @@ import {
   type TributaryError,
 } from '../errors.js';
 import { assertAggregateId, assertAggregateName } from '../eventLog/subjectToken.js';
+import { SpanAttributes, endWithResult, startSpan, traceparentOf } from '../observability/tracing.js';
 import type { Command, CommandResult } from './command.js';
 import { DEFAULT_COMMAND_PREFIX, assertSubjectPrefix, commandSubject } from './commandSubjects.js';
 import { toCommandResult, toWireCommand } from './commandWire.js';
@@ -91,6 +92,8 @@ type Pending = {
   /** Set while waiting to send again after "no responders": then nothing is running it. */
   retryTimer: NodeJS.Timeout | undefined;
   noResponders: number;
+  /** The send span's context, in the `traceparent` header, so the service continues the trace. */
+  traceparent: string | undefined;
 };
 
 const failure = (error: TributaryError): CommandResult => ({ ok: false, error: error.toShape() });
@@ -154,7 +157,12 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
 
   const publish = (id: number, p: Pending): void => {
     try {
-      nc.publish(p.subject, p.data, { reply: inbox + id });
+      let h;
+      if (p.traceparent !== undefined) {
+        h = headers();
+        h.set('traceparent', p.traceparent);
+      }
+      nc.publish(p.subject, p.data, h ? { reply: inbox + id, headers: h } : { reply: inbox + id });
     } catch (err) {
       settle(
         id,
@@ -217,7 +225,7 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
     }
   });
 
-  const start = (command: Command, timeout: number, resolve: (r: CommandResult) => void): void => {
+  const start = (command: Command, timeout: number, resolve: (r: CommandResult) => void, traceparent: string | undefined): void => {
     if (typeof command !== 'object' || command === null) {
       throw new ValidationError(`a command must be an object { type, aggregate, id, payload }, got ${command === null ? 'null' : typeof command}`, {
         field: 'command',
@@ -245,6 +253,7 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
       timer: undefined,
       retryTimer: undefined,
       noResponders: 0,
+      traceparent,
     };
     p.timer = setTimeout(() => {
       if (p.retryTimer !== undefined) {
@@ -269,13 +278,24 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
   return {
     send(command, sendOptions) {
       if (closing) return Promise.resolve(failure(new ClosedError('the command client is closed')));
-      return new Promise<CommandResult>((resolve) => {
+      const span = startSpan(
+        'tributary.command.send',
+        {
+          [SpanAttributes.aggregate]: String(command?.aggregate),
+          [SpanAttributes.commandType]: String(command?.type),
+          ...(command?.commandId !== undefined && { [SpanAttributes.commandId]: command.commandId }),
+          ...(command?.correlationId !== undefined && { [SpanAttributes.correlationId]: command.correlationId }),
+        },
+        { kind: 'client' },
+      );
+      return new Promise<CommandResult>((settled) => {
+        const resolve = (result: CommandResult) => settled(endWithResult(span, result));
         try {
           const timeout = sendOptions?.timeout ?? defaultTimeout;
           if (!isTimeout(timeout)) {
             throw new ValidationError(`timeout must be a positive number of milliseconds, got ${String(timeout)}`, { field: 'timeout' });
           }
-          start(command, timeout, resolve);
+          start(command, timeout, resolve, traceparentOf(span));
         } catch (err) {
           resolve({ ok: false, error: toErrorShape(err) });
         }

@@ -2,6 +2,7 @@ import { headers, Match, type Msg, type NatsConnection, type Subscription } from
 import { ConfigError, InternalError, ValidationError, toErrorShape } from '../errors.js';
 import { assertAggregateName } from '../eventLog/subjectToken.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { SpanAttributes, endWithError, startSpan, traceReceive } from '../observability/tracing.js';
 import type { Command, CommandResult } from './command.js';
 import {
   DEFAULT_COMMAND_PREFIX,
@@ -152,10 +153,13 @@ export async function createCommandService(options: CommandServiceOptions): Prom
   const reply = (msg: Msg, replyTo: string, result: CommandResult, json: boolean): void => {
     const h = json ? headers() : undefined;
     h?.set('Content-Type', JSON_CONTENT_TYPE);
+    const span = startSpan('tributary.command.reply', { [SpanAttributes.subject]: msg.subject });
     try {
       nc.publish(replyTo, encodeCommandResult(result, json), h ? { headers: h } : undefined);
+      span?.end();
       return;
     } catch (err) {
+      endWithError(span, err);
       if (nc.isClosed()) {
         logger.warn({ subject: msg.subject, err }, 'cannot reply to a command: the NATS connection is closed');
         return;
@@ -229,7 +233,7 @@ export async function createCommandService(options: CommandServiceOptions): Prom
           return;
         }
         inFlight += 1;
-        handle(msg, replyTo, aggregate, idStart)
+        traceReceive(msg.headers?.get('traceparent'), msg.subject, () => handle(msg, replyTo, aggregate, idStart))
           .catch((unexpected: unknown) => logger.error({ err: unexpected, subject: msg.subject }, 'command handling failed'))
           .finally(done);
       },

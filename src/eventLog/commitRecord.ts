@@ -22,6 +22,8 @@ export type CommitRecord = {
   correlationId: string;
   causationId: string;
   timestamp: number;
+  /** W3C trace context of the writer; absent (not written at all) when untraced. */
+  traceparent?: string | undefined;
   events: DomainEvent[];
 };
 
@@ -42,6 +44,7 @@ export function encodeCommitRecord(record: CommitRecord): Uint8Array {
     correlationId: record.correlationId,
     causationId: record.causationId,
     timestamp: record.timestamp,
+    ...(record.traceparent !== undefined && { traceparent: record.traceparent }),
     // The optional fields are written only when set, so events of version 1 keep their old bytes.
     events: record.events.map(storedEvent),
   });
@@ -109,6 +112,7 @@ export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
     !isString(value.correlationId) ||
     !isString(value.causationId) ||
     typeof value.timestamp !== 'number' ||
+    (value.traceparent !== undefined && !isString(value.traceparent)) ||
     !Array.isArray(value.events) ||
     value.events.length === 0 ||
     !value.events.every(isStoredEvent)
@@ -158,7 +162,7 @@ export function toEnvelopes(record: CommitRecord, position: number): EventEnvelo
  * ```
  */
 export function toCommit(record: CommitRecord, position: number): Commit {
-  return {
+  const commit: Commit = {
     position,
     aggregate: record.aggregate,
     id: record.id,
@@ -169,4 +173,5 @@ export function toCommit(record: CommitRecord, position: number): Commit {
     causationId: record.causationId,
     events: toEnvelopes(record, position),
   };
+  return record.traceparent === undefined ? commit : { ...commit, traceparent: record.traceparent };
 }

@@ -79,6 +79,8 @@ export type Commit = {
   readonly commandId: string;
   readonly correlationId: string;
   readonly causationId: string;
+  /** W3C trace context of the command that wrote it, when it was traced. */
+  readonly traceparent?: string;
   readonly events: readonly EventEnvelope[];
 };
 
@@ -101,6 +103,8 @@ export type AppendOptions = {
   readonly causationId?: string;
   /** Milliseconds since the epoch; defaults to `Date.now()` at append. */
   readonly timestamp?: number;
+  /** W3C `traceparent` of the span that wrote it, stored with the commit so readers can link to it. */
+  readonly traceparent?: string | undefined;
 };
 
 /**

@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 /** The logger type used throughout Tributary: a pino logger. */
 export type Logger = PinoLogger;
@@ -9,11 +10,27 @@ export type LoggerOptions = {
   level?: string;
   /** Logger name, shown as `name` in every line. Default `tributary`. */
   name?: string;
+  /**
+   * `json` (one object per line, for collectors) or `pretty` (for people). Default: `LOG_FORMAT`,
+   * else pretty when stdout is a terminal and JSON otherwise.
+   */
+  format?: LogFormat;
+  /** Fields merged into every line, computed per line (the trace id of the active span). */
+  mixin?: () => Record<string, unknown>;
 };
+
+/** How log lines are written. */
+export type LogFormat = 'json' | 'pretty';
+
+function formatOf(options: LoggerOptions): LogFormat {
+  const chosen = options.format ?? process.env.LOG_FORMAT;
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
 
 /**
  * Creates the root logger. Silent by default in tests, so that test output stays readable; set
- * `LOG_LEVEL=debug` to see it.
+ * `LOG_LEVEL=debug` to see it. JSON lines unless stdout is a terminal or `format: 'pretty'`.
  *
  * @example
  * ```ts
@@ -23,7 +40,9 @@ export type LoggerOptions = {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info');
-  return pino({ name: options.name ?? 'tributary', level });
+  const settings = { name: options.name ?? 'tributary', level, ...(options.mixin && { mixin: options.mixin }) };
+  // Synchronous, on this thread: a worker-thread transport could lose the last lines of a crash.
+  return formatOf(options) === 'pretty' ? pino(settings, PinoPretty({ sync: true, colorize: process.stdout.isTTY === true })) : pino(settings);
 }
 
 /** Correlation fields that child loggers carry, so one grep follows one command. */

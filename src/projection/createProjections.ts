@@ -2,6 +2,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { EventLog } from '../eventLog/eventLog.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createCommitFeed, type CommitFeed } from './commitFeed.js';
+import type { Observer } from '../observability/observer.js';
 import type { ProjectionDefinition } from './defineProjection.js';
 import type { Projection, ProjectionStatus, ViewChange } from './projection.js';
 import { createProjectionRunner, type ProjectionRunner } from './projectionRunner.js';
@@ -43,6 +44,8 @@ export type ProjectionsOptions = {
    * (errors are logged and ignored) and should not block.
    */
   readonly publish?: (changes: readonly ViewChange[]) => void;
+  /** Told of every committed batch (metrics); default nothing. */
+  readonly observer?: Observer;
   /** Let projections at about the same position share one read of the log. Default true. */
   readonly shareReads?: boolean;
 };
@@ -121,6 +124,7 @@ export async function createProjections(options: ProjectionsOptions): Promise<Pr
         maxDelay: options.maxDelay ?? 0,
         waitTimeout: options.waitTimeout ?? 5000,
         publish: options.publish,
+        observer: options.observer,
       }),
     );
   }

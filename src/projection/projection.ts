@@ -244,6 +244,13 @@ export type Projection<V = unknown> = {
   rebuild(options?: RebuildOptions): Promise<RebuildResult>;
   /** Resumes a failed projection at the event it failed on. */
   retry(): void;
+  /**
+   * Stops following the log after the batch in flight (state `stopped`; reads keep working and
+   * its lag grows); `resume()` continues from there.
+   */
+  stop(): Promise<void>;
+  /** Follows the log again after `stop()`; does nothing unless the projection is stopped. */
+  resume(): void;
   /** Records the event a failed projection stopped on as skipped, then resumes after it. */
   skip(): Promise<SkippedEvent>;
   /** Skips recorded so far, in position order. */

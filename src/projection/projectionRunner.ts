@@ -2,6 +2,7 @@ import { Observable, Subject, filter, type Subscription } from 'rxjs';
 import { ClosedError, InternalError, NotFoundError, TributaryError, ValidationError } from '../errors.js';
 import type { Commit, EventLog } from '../eventLog/eventLog.js';
 import { childLogger, type Logger } from '../logging/logger.js';
+import { noopObserver, type Observer } from '../observability/observer.js';
 import { applyCommits, poisonError, skipId, type HandlerFailure } from './applyCommits.js';
 import { coalesceBatches } from './coalesceBatches.js';
 import type { CommitFeed } from './commitFeed.js';
@@ -41,6 +42,8 @@ export type ProjectionRunnerOptions = {
   readonly maxDelay: number;
   readonly waitTimeout: number;
   readonly publish?: ((changes: readonly ViewChange[]) => void) | undefined;
+  /** Told of each committed batch. */
+  readonly observer?: Observer | undefined;
 };
 
 /**
@@ -82,6 +85,7 @@ const CHECKPOINT_EVERY = 10_000;
  */
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { definition, env, log, feed, maxBatch, maxDelay, waitTimeout, publish } = options;
+  const observer = options.observer ?? noopObserver;
   const name = definition.name;
   const logger = childLogger(options.logger, { projection: name });
   const indexNames = [...definition.indexes.keys()].sort();
@@ -147,6 +151,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const commitBatch = async (batch: readonly Commit[]): Promise<void> => {
     let commits = batch[0]!.position > processed ? batch : batch.filter((c) => c.position > processed);
     if (commits.length === 0) return;
+    const started = performance.now();
     const collect = collecting();
     let overlay: ViewOverlay = createViewOverlay(store, definition, { collect });
     let failure: HandlerFailure | undefined;
@@ -168,6 +173,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         durable = upTo;
       }
       processed = upTo;
+      observer.projectionBatch?.(name, commits, (performance.now() - started) / 1000);
       // Someone subscribed while this batch was being applied: give them its net effect.
       emit(collect ? overlay.changes : collecting() ? overlay.folded(upTo) : []);
       waiters.advance(processed);
@@ -400,6 +406,16 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (state !== 'failed') return;
       logger.info({ position: processed + 1 }, 'retrying');
       launch();
+    },
+    async stop() {
+      assertOpen();
+      if (state !== 'running') return;
+      await halt();
+      if (state === 'running') state = 'stopped';
+    },
+    resume() {
+      assertOpen();
+      if (state === 'stopped') launch();
     },
     async skip() {
       assertOpen();

@@ -70,6 +70,7 @@ describe('the packed package', () => {
     expect(packed.files.filter((f) => f.startsWith('dist/') && !/^dist\/(src|actors|projections)\//.test(f))).toEqual([]);
     expect(packed.files).toContain('dist/src/index.d.ts');
     expect(packed.files).toContain('dist/src/cli/main.js');
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/src/observability/dashboard/index.html', 'dist/src/observability/dashboard/dashboard.js']));
     expect(packed.size).toBeLessThan(1_000_000);
   });
 
@@ -97,7 +98,7 @@ describe('the packed package', () => {
     streams.push(stream);
     const prefix = stream.toLowerCase();
     // flag > env > config: --prefix and TRIBUTARY_PREFIX both override the config's 'from-config'.
-    const node = await serve(app, ['--config', 'tributary.config.mjs', '--prefix', prefix], { NATS_URL: servers, TRIBUTARY_STREAM: stream });
+    const node = await serve(app, ['--config', 'tributary.config.mjs', '--prefix', prefix, '--http', '127.0.0.1:0'], { NATS_URL: servers, TRIBUTARY_STREAM: stream });
     const env = { NATS_URL: servers, TRIBUTARY_STREAM: stream, TRIBUTARY_PREFIX: prefix };
     const sent = await tributary(app, ['send', 'Counter', 'n-1', 'Add', '{"amount":7}', '--command-id', 'pkg-add'], env);
     expect(sent.code, sent.stdout + sent.stderr).toBe(0);
@@ -111,6 +112,14 @@ describe('the packed package', () => {
       { position: 1, aggregate: 'Counter', id: 'n-1', version: 1, commandId: 'pkg-add', events: [{ type: 'Added', version: 1, data: { amount: 7 } }] },
     ]);
     expect(tail.stdout).toBe(events.stdout);
+
+    // The dashboard's static files are read from dist/ at run time: the build copies them there.
+    const ops = /operations endpoints on (http:\/\/[^ "]+)/.exec(node.output())?.[1];
+    expect(ops, node.output()).toBeDefined();
+    const [page, script, chart, metrics] = await Promise.all(['/', '/dashboard.js', '/uplot.js', '/metrics'].map((route) => fetch(`${ops}${route}`)));
+    expect([page!.status, script!.status, chart!.status, metrics!.status]).toEqual([200, 200, 200, 200]);
+    expect(await page!.text()).toMatch(/<title>Tributary<\/title>/);
+    expect(await metrics!.text()).toMatch(/tributary_commands_total\{aggregate="Counter",type="Add",code="ok"\} 1/);
     expect(await stop(node.child)).toBe(0);
   });
 

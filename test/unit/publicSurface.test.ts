@@ -36,7 +36,9 @@ describe('the public surface', () => {
       'isRejection',
       'reject',
       'sendCommand',
+      'startOpsServer',
       'toErrorShape',
+      'withProjections',
     ]);
   });
 

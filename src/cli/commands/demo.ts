@@ -2,6 +2,10 @@ import { InvalidArgumentError, Option, type Command as Program } from 'commander
 import { Account, Customer, Order } from '../../../actors/index.js';
 import { AccountBalance, Analytics, OrderSummary, statusKey, type StatusStats } from '../../../projections/index.js';
 import { toErrorShape } from '../../errors.js';
+import { withProjections } from '../../observability/opsSource.js';
+import { activeTraceFields } from '../../observability/tracing.js';
+import type { OpsServer } from '../../observability/opsServer.js';
+import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { DEMO_SHIP_WITHIN, openDemoEngine, type DemoEngine } from '../demo/demoEngine.js';
 import { createFulfilmentWorkload, runFulfilment } from '../demo/demoFulfilment.js';
@@ -16,7 +20,7 @@ import { createOutcomeTally, type OutcomeTally } from '../demo/outcomeTally.js';
 import { runWindowed } from '../../testing/runWindowed.js';
 import { count, fit, plural } from '../demo/textFormat.js';
 
-type DemoFlags = {
+type DemoFlags = HttpFlags & {
   commands: number;
   seed: number;
   inFlight: number;
@@ -24,6 +28,7 @@ type DemoFlags = {
   engine: 'embedded' | 'nats';
   projections: boolean;
   logLevel?: string;
+  logFormat?: 'json' | 'pretty';
 };
 
 function positive(value: string): number {
@@ -84,11 +89,19 @@ async function readViews(views: DemoViews, featured: Featured, catchUpMs: number
 
 type DemoOutcome = 'verified' | 'differences' | 'interrupted';
 
+// With --http the page stays up after the summary, until Ctrl-C, so that it can be looked at.
+async function holdOps(ops: OpsServer | undefined, interrupt: AbortSignal): Promise<void> {
+  if (ops === undefined || interrupt.aborted) return;
+  say(`Dashboard, metrics and probes stay up on ${ops.url} until Ctrl-C`);
+  await new Promise<void>((resolve) => interrupt.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
   const workload = createDemoWorkload({ commands: flags.commands, seed: flags.seed });
   const featured = pickFeatured(workload.model);
   const engine = await openDemoEngine({ engine: flags.engine, dataDir: flags.dataDir, logger });
   let views: DemoViews | undefined;
+  let ops: OpsServer | undefined;
   // Ctrl-C stops the run but still cleans up (a NATS demo must not leave its streams behind); a
   // second Ctrl-C exits at once.
   const interrupt = new AbortController();
@@ -104,9 +117,18 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
     say(fit(`  workload  ${count(flags.commands)} commands · seed ${flags.seed} · ${count(flags.inFlight)} in flight`, 80));
     const progress = createDemoProgress({ total: workload.commands.length });
     if (flags.projections) {
-      views = await startDemoViews({ log: engine.app.log, path: engine.viewsPath, logger, order: featured.order, onLive: (line) => progress.log(line) });
+      views = await startDemoViews({
+        log: engine.app.log,
+        path: engine.viewsPath,
+        logger,
+        order: featured.order,
+        onLive: (line) => progress.log(line),
+        observer: engine.app.metrics?.observer,
+      });
       if (featured.order !== undefined) progress.log(`Live: OrderSummary.changes$ for ${featured.order}, as a subscriber sees it`);
     }
+    ops = await startCliOps(flags, views ? withProjections(engine.app, views.projections) : engine.app, logger);
+    if (ops) progress.log(`Dashboard: ${ops.url}/  (metrics: ${ops.url}/metrics)`);
 
     const tally = createOutcomeTally(workload.commands, workload.expected);
     const started = performance.now();
@@ -163,8 +185,10 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
     };
     say(fit(fulfilment.summary, 80));
     process.stdout.write(formatSummary(report));
+    await holdOps(ops, interrupt.signal);
     return checks.every((c) => c.problems.length === 0) ? 'verified' : 'differences';
   } finally {
+    await ops?.close();
     await views?.close();
     await engine.dispose();
     process.off('SIGINT', onSignal);
@@ -185,8 +209,7 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<DemoOutcome> {
  * ```
  */
 export function register(program: Program): void {
-  program
-    .command('demo')
+  addLogFormatOption(addHttpOptions(program.command('demo')))
     .description('run a verified, realistic workload over the example domain and print a summary (no server needed)')
     .option('-n, --commands <n>', 'how many commands to send', positive, 30_000)
     .option('--seed <n>', 'seed of the workload: the same seed sends the same commands', seedOf, 1)
@@ -200,7 +223,7 @@ export function register(program: Program): void {
     .option('--no-projections', 'run the write side only')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL)', process.env.LOG_LEVEL ?? 'warn')
     .action(async (flags: DemoFlags) => {
-      const logger = createLogger({ level: flags.logLevel });
+      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, mixin: activeTraceFields });
       try {
         const outcome = await runDemo(flags, logger);
         if (outcome !== 'verified') process.exitCode = outcome === 'interrupted' ? 130 : 1;

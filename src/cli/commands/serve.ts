@@ -2,11 +2,13 @@ import { Option, type Command } from 'commander';
 import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
+import { activeTraceFields } from '../../observability/tracing.js';
 import { addConfigOption, addStreamOption, requireConfig, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
+import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { addNatsOptions } from '../natsOptions.js';
 
 type Role = 'write' | 'read' | 'all';
-type ServeFlags = SettingFlags & { role?: Role };
+type ServeFlags = SettingFlags & HttpFlags & { role?: Role; logFormat?: 'json' | 'pretty' };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
 function roleOptions(flags: ServeFlags, settings: Settings) {
@@ -49,7 +51,7 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
  * ```
  */
 export function register(program: Command): void {
-  addStreamOption(addConfigOption(addNatsOptions(program.command('serve'))))
+  addLogFormatOption(addHttpOptions(addStreamOption(addConfigOption(addNatsOptions(program.command('serve'))))))
     .description("host the config's aggregates (and projections) and serve them over NATS until SIGINT/SIGTERM")
     .option('--queue <group>', 'queue group shared by every node serving these commands (env TRIBUTARY_QUEUE; config nats.queue; default tributary-commands)')
     .addOption(
@@ -62,13 +64,14 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'directory of the projections\' views (<dir>/views), for --role read and all (env TRIBUTARY_DATA_DIR; config dataDir)')
     .option('--log-level <level>', 'pino log level (env LOG_LEVEL; config logLevel; default info)')
     .action(async (flags: ServeFlags) => {
-      let logger = createLogger({ level: flags.logLevel });
+      let logger = createLogger({ level: flags.logLevel, format: flags.logFormat, mixin: activeTraceFields });
       let app;
+      let ops;
       let role: Role;
       let settings: Settings;
       try {
         settings = await resolveSettings(flags, { needsConfig: true });
-        logger = createLogger({ level: settings.logLevel });
+        logger = createLogger({ level: settings.logLevel, format: flags.logFormat, mixin: activeTraceFields });
         const { role: chosen, ...parts } = roleOptions(flags, settings);
         role = chosen;
         app = await createApp({
@@ -80,14 +83,18 @@ export function register(program: Command): void {
           queue: settings.queue,
           ...parts,
           logger,
+          metrics: { processMetrics: true },
         });
+        ops = await startCliOps(flags, app, logger);
       } catch (err) {
         // A config problem is the user's to fix: said plainly too, not only in a JSON log line.
         if (err instanceof ConfigError) process.stderr.write(`tributary serve: ${err.message}\n`);
         logger.fatal({ error: toErrorShape(err) }, 'cannot start serving');
+        await app?.close();
         process.exitCode = 1;
         return;
       }
+      const http = ops;
       const running = app;
       logger.info(
         { role, config: settings.config?.file, subjects: running.commands?.subjects, views: running.viewService?.subjects, queue: settings.queue, stream: settings.stream },
@@ -103,7 +110,7 @@ export function register(program: Command): void {
           }
           stopping = true;
           logger.info({ signal, inFlight: running.commands?.inFlight }, 'shutting down: draining, finishing in-flight commands');
-          running.close().then(
+          Promise.all([http?.close(), running.close()]).then(
             () => {
               logger.info('stopped');
               resolve();

@@ -2,6 +2,7 @@ import { filter, take, type Subscription } from 'rxjs';
 import { exampleProjections, OrderSummary, type OrderSummaryValue } from '../../../projections/index.js';
 import type { EventLog } from '../../eventLog/eventLog.js';
 import type { Logger } from '../../logging/logger.js';
+import type { Observer } from '../../observability/observer.js';
 import { createProjections, type Projections } from '../../projection/createProjections.js';
 import type { ViewChange } from '../../projection/projection.js';
 import { cents, count, fit } from './textFormat.js';
@@ -40,6 +41,8 @@ export type DemoViewsOptions = {
   /** The order whose OrderSummary changes are shown live; none when undefined. */
   readonly order: string | undefined;
   readonly onLive: (line: string) => void;
+  /** Told of every committed batch (the app's metrics). */
+  readonly observer?: Observer | undefined;
 };
 
 const MAX_LIVE_LINES = 12;
@@ -72,7 +75,7 @@ export function liveLine(change: ViewChange<OrderSummaryValue>): string {
  * ```
  */
 export async function startDemoViews(options: DemoViewsOptions): Promise<DemoViews> {
-  const projections = await createProjections({ log: options.log, path: options.path, projections: exampleProjections, logger: options.logger });
+  const projections = await createProjections({ log: options.log, path: options.path, projections: exampleProjections, logger: options.logger, observer: options.observer });
   let lines = 0;
   let live: Subscription | undefined;
   const { order } = options;

@@ -179,6 +179,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
         correlationId: opts.correlationId ?? commandId,
         causationId: opts.causationId ?? commandId,
         timestamp,
+        traceparent: opts.traceparent,
         events: events as DomainEvent[],
       };
       let bytes: Uint8Array;

@@ -294,6 +294,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
               correlationId: opts.correlationId ?? opts.commandId,
               causationId: opts.causationId ?? opts.commandId,
               timestamp: opts.timestamp ?? Date.now(),
+              traceparent: opts.traceparent,
               events: events as DomainEvent[],
             };
         const knownSeq = head.seq;

@@ -1,0 +1,24 @@
+import type { EventLog } from '../eventLog/eventLog.js';
+
+/**
+ * A log that delegates to `log` except where `overrides` says otherwise: how the write side's
+ * log gets its metrics and tracing without the engines knowing.
+ *
+ * @example
+ * ```ts
+ * const timed = wrapLog(log, { append: (aggregate, id, events, options) => time(() => log.append(aggregate, id, events, options)) });
+ * ```
+ */
+export function wrapLog(log: EventLog, overrides: Partial<Pick<EventLog, 'append' | 'snapshots'>>): EventLog {
+  return {
+    engine: log.engine,
+    exclusiveWriter: log.exclusiveWriter,
+    append: overrides.append ?? ((aggregate, id, events, options) => log.append(aggregate, id, events, options)),
+    readStream: (aggregate, id, options) => log.readStream(aggregate, id, options),
+    readAll: (options) => log.readAll(options),
+    readBatches: (options) => log.readBatches(options),
+    headPosition: () => log.headPosition(),
+    snapshots: overrides.snapshots ?? log.snapshots,
+    close: () => log.close(),
+  };
+}
