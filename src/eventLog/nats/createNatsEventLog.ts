@@ -17,6 +17,7 @@ import { toMsgId } from './msgId.js';
 import { createNatsReadBatches } from './natsReadBatches.js';
 import { createNatsReadStream } from './natsReadStream.js';
 import { createNatsSnapshotStore } from './natsSnapshotStore.js';
+import { replicatedStreamWarning } from './serverVersion.js';
 import { advanceHead, createStreamHeads, type StreamHead } from './streamHeads.js';
 
 /**
@@ -180,6 +181,9 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     if (owned) await nc.close().catch(() => undefined);
     throw err;
   }
+  const serverVersion = nc.info?.version ?? 'unknown';
+  const versionWarning = replicatedStreamWarning(serverVersion, replicas);
+  if (versionWarning) logger.warn({ serverVersion, replicas }, versionWarning);
 
   const js = jetstream(nc, { timeout });
   const connection = watchConnection(nc, logger);
