@@ -5,6 +5,7 @@ import type { AppendResult, EventLog } from '../eventLog/eventLog.js';
 import type { Logger } from '../logging/logger.js';
 import { createAggregateInstance, type AggregateInstance, type InstanceStart } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
+import { decidedBefore } from './decidedBefore.js';
 import type { AnyAggregateDefinition } from './defineAggregate.js';
 import { createRecentCommits, hashCommandId, type CommitRef, type RecentCommits } from './recentCommits.js';
 import { fromSnapshotState, toSnapshotState } from './snapshotState.js';
@@ -263,6 +264,8 @@ async function handle(host: Host, command: CommandMessage): Promise<CommandResul
         // Another node may have written: a cached instance behind the expectation catches up first.
         if (expected > self.version) await catchUp(host, self);
         if (expected !== self.version) {
+          const firstDecision = await decidedBefore(log, commandId);
+          if (firstDecision !== undefined) return firstDecision;
           return conflict(host, `${aggregate} ${id}: expected version ${expected}, but it is at version ${self.version}`, {
             expectedVersion: expected,
             actualVersion: self.version,
@@ -283,6 +286,8 @@ async function handle(host: Host, command: CommandMessage): Promise<CommandResul
             return gaveUp(host, command, attempt);
           }
         }
+        const firstDecision = await decidedBefore(log, commandId);
+        if (firstDecision !== undefined) return firstDecision;
         return decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision;
       }
       let appended: AppendResult;

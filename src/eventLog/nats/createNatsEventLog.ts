@@ -419,6 +419,11 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
       assertOpen();
       return (await streamState()).lastSeq;
     },
+    commandResult(commandId) {
+      assertOpen();
+      // Any subject of the stream will do: the probe never writes.
+      return probe(`${subjectPrefix}lookup`, commandId);
+    },
     snapshots,
     close() {
       closeDone ??= (async () => {
