@@ -5,6 +5,7 @@ import type { AnyAggregateDefinition, ContextOf } from './aggregate/defineAggreg
 import type { Command, CommandResult } from './commands/command.js';
 import { createCommandClient, type CommandClient } from './commands/commandClient.js';
 import { createCommandService, type CommandService } from './commands/commandService.js';
+import { createShardOwnership } from './commands/shardOwnership.js';
 import { createDispatch } from './commands/dispatch.js';
 import { ClosedError, ConfigError, NotFoundError } from './errors.js';
 import type { EventLog } from './eventLog/eventLog.js';
@@ -89,6 +90,12 @@ export type NatsAppOptions = CommonAppOptions &
     serveCommands?: boolean;
     /** Queue group of the command service, shared by every node serving the same commands. Default `tributary-commands`. */
     queue?: string;
+    /**
+     * One owner per aggregate instance among the write nodes (shards by heartbeat leases, see
+     * `createShardOwnership`); commands for another node's shards are forwarded to it. Default
+     * true; `false` lets the queue group pick any node (optimistic concurrency still holds).
+     */
+    ownership?: boolean | { heartbeatMs?: number; leaseMs?: number; nodeId?: string };
     /** Default milliseconds `app.remote.send` waits for a reply. Default 5000. */
     commandTimeout?: number;
     /** Largest command body the service decodes, in bytes. Default 512 KiB. */
@@ -194,18 +201,26 @@ type NatsCommands = { readonly remote: CommandClient; readonly commands: Command
 async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, send: App['send'], logger: Logger): Promise<NatsCommands> {
   const remote = createCommandClient({ nc: log.connection, prefix: log.prefix, timeout: options.commandTimeout });
   if (options.serveCommands === false) return { remote, commands: undefined };
+  const aggregates = options.aggregates.map((d) => d.name);
+  const shards = options.ownership ?? true;
+  const ownership =
+    shards === false
+      ? undefined
+      : createShardOwnership({ nc: log.connection, prefix: log.prefix, aggregates, logger, ...(shards === true ? {} : shards) });
   try {
     const commands = await createCommandService({
       nc: log.connection,
       prefix: log.prefix,
       queue: options.queue,
       dispatch: send,
-      aggregates: options.aggregates.map((d) => d.name),
+      aggregates,
       maxPayload: options.maxCommandBytes,
+      ownership,
       logger,
     });
     return { remote, commands };
   } catch (err) {
+    ownership?.stop();
     await remote.close();
     throw err;
   }
