@@ -5,9 +5,13 @@ import { createApp } from '../../createApp.js';
 import { ConfigError, toErrorShape } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { addNatsOptions, toNatsConnectOptions, type NatsFlags } from '../natsOptions.js';
+import { addStreamOptions, toStreamOptions, type StreamFlags } from '../streamOptions.js';
 
 type Role = 'write' | 'read' | 'all';
-type ServeFlags = NatsFlags & { stream: string; queue: string; logLevel?: string; role?: Role; dataDir?: string };
+
+/** How long a graceful shutdown may take before `serve` exits anyway: well under Kubernetes' 30 s. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+type ServeFlags = NatsFlags & StreamFlags & { stream: string; queue: string; logLevel?: string; role?: Role; dataDir?: string };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
 function roleOptions(flags: ServeFlags) {
@@ -33,9 +37,11 @@ function roleOptions(flags: ServeFlags) {
  *   `<prefix>.view.<projection>.<key>` and answers `<prefix>.views.>` (queries, status, rebuild);
  * - `all`: both (the default with `--data-dir`).
  *
- * Shutdown is graceful: the subscriptions drain (other nodes of the group take over), commands in
- * flight finish and are answered, the projections commit their batch in flight, then the log and
- * the connection close. A second signal exits at once.
+ * Shutdown is graceful: the node hands its shards over, the subscriptions drain (other nodes of
+ * the group take over), commands in flight finish and are answered, the projections commit their
+ * batch in flight, then the log and the connection close. It ends within `--shutdown-timeout`
+ * (default {@link DEFAULT_SHUTDOWN_TIMEOUT_MS}) even when nats-server is unreachable, logging the
+ * commands left unanswered. A second signal exits at once.
  *
  * @example
  * ```ts
@@ -44,7 +50,7 @@ function roleOptions(flags: ServeFlags) {
  * ```
  */
 export function register(program: Command): void {
-  addNatsOptions(program.command('serve'))
+  addStreamOptions(addNatsOptions(program.command('serve')))
     .description('host the example aggregates and serve their commands over NATS until SIGINT/SIGTERM')
     .option('--stream <name>', 'JetStream stream of the event log', 'TRIBUTARY')
     .option('--queue <group>', 'queue group shared by every node serving these commands', 'tributary-commands')
@@ -70,6 +76,7 @@ export function register(program: Command): void {
           name: 'tributary-serve',
           prefix: flags.prefix,
           stream: flags.stream,
+          ...toStreamOptions(flags),
           queue: flags.queue,
           ...parts,
           logger,
@@ -93,7 +100,18 @@ export function register(program: Command): void {
             process.exit(1);
           }
           stopping = true;
-          logger.info({ signal, inFlight: running.commands?.inFlight }, 'shutting down: draining, finishing in-flight commands');
+          const deadline = flags.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+          logger.info({ signal, inFlight: running.commands?.inFlight, deadline }, 'shutting down: draining, finishing in-flight commands');
+          // A drain needs the server (to confirm unsubscribes, to ack the last appends): when it is
+          // unreachable, give up at the deadline rather than outlive the orchestrator's grace period.
+          setTimeout(() => {
+            logger.error(
+              { deadline, unanswered: running.commands?.inFlight ?? 0 },
+              'shutdown deadline passed: exiting with these commands unanswered; their senders see a timeout, ' +
+                'and a retry with the same commandId is safe',
+            );
+            process.exit(1);
+          }, deadline).unref();
           running.close().then(
             () => {
               logger.info('stopped');
