@@ -22,6 +22,17 @@ import { createViewService, type ViewService } from './views/viewService.js';
 import { lockViews, type ViewsLock } from './views/viewsLock.js';
 
 /**
+ * Snapshot interval (events) on the NATS engine for aggregates that set none: a cold load reads a
+ * snapshot and at most this many events, a few direct gets.
+ *
+ * @example
+ * ```ts
+ * await createApp({ engine: 'nats', aggregates: [Account], snapshotEvery: DEFAULT_NATS_SNAPSHOT_EVERY * 2 });
+ * ```
+ */
+export const DEFAULT_NATS_SNAPSHOT_EVERY = 25;
+
+/**
  * Options every engine shares.
  *
  * @example
@@ -39,6 +50,12 @@ export type CommonAppOptions = {
   maxAttempts?: number;
   /** Recent commits remembered per live aggregate to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /**
+   * Snapshot interval (events) of the aggregates whose definition sets no `snapshotEvery`.
+   * Default {@link DEFAULT_NATS_SNAPSHOT_EVERY} on NATS, where a cold load is network reads (a
+   * node taking over shards loads many at once); none on the embedded engine, whose reads are local.
+   */
+  snapshotEvery?: number;
   /**
    * Read models to run in this app, views in `<dataDir>/views` (one process per views directory:
    * a second one is refused with `ConfigError`). They start with the app, each from its checkpoint.
@@ -314,6 +331,7 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
       maxActors: options.maxActors,
       maxAttempts: options.maxAttempts,
       dedupeWindow: options.dedupeWindow,
+      snapshotEvery: options.snapshotEvery ?? (options.engine === 'nats' ? DEFAULT_NATS_SNAPSHOT_EVERY : undefined),
     });
     send = createDispatch({ aggregates: options.aggregates, registry, logger });
   } catch (err) {

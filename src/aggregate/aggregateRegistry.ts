@@ -23,6 +23,8 @@ export type AggregateRegistryOptions = {
   maxAttempts?: number;
   /** Recent commits remembered per live actor to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /** `snapshotEvery` of the aggregates whose definition sets none. Default none. */
+  snapshotEvery?: number;
 };
 
 /**
@@ -71,6 +73,15 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const maxActors = positiveInteger('maxActors', options.maxActors, 10_000);
   const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 3);
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
+  const snapshotEvery = options.snapshotEvery === undefined ? undefined : positiveInteger('snapshotEvery', options.snapshotEvery, 1);
+  // One copy per definition, so every actor of an aggregate shares it.
+  const withDefault = new Map<AnyAggregateDefinition, AnyAggregateDefinition>();
+  const withSnapshots = (definition: AnyAggregateDefinition): AnyAggregateDefinition => {
+    if (snapshotEvery === undefined || definition.snapshotEvery !== undefined) return definition;
+    let copy = withDefault.get(definition);
+    if (copy === undefined) withDefault.set(definition, (copy = { ...definition, snapshotEvery }));
+    return copy;
+  };
   // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
   // actor a second chance by moving it to the back. That keeps the per-command cost at two map
   // lookups, where exact LRU would reorder a map on every command.
@@ -110,7 +121,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       slot.used = true;
       return slot.actor;
     }
-    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track });
+    const actor = createAggregateActor({ definition: withSnapshots(definition), id, log, logger, maxAttempts, dedupeWindow, track });
     const created: Slot = { actor, ids, used: true };
     ids.set(id, created);
     clock.add(created);

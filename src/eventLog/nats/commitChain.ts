@@ -64,9 +64,13 @@ export type CommitChain = {
   endsAt(stem: string, version: number, seq: number): Promise<boolean>;
 };
 
-// Up to this many commits are read with direct gets (~0.1 ms each); a longer chain goes through
-// one ordered consumer, whose set-up costs about as much as this many direct gets.
-const DIRECT_STEPS = 8;
+// Up to this many commits are read with direct gets (~0.1 ms each, and no server-side state); a
+// longer chain goes through one consumer. With the NATS engine's default snapshots (every 25
+// events) a cold load stays within the direct gets.
+const DIRECT_STEPS = 32;
+// At most this many chain consumers at once per log: a node taking over many cold aggregates must
+// not flood the stream leader with consumer creations (each is a Raft-replicated API call).
+const MAX_CONSUMERS = 4;
 
 const firstVersion = (r: CommitRecord) => r.version - r.events.length + 1;
 
@@ -75,7 +79,8 @@ const firstVersion = (r: CommitRecord) => r.version - r.events.length + 1;
  * `<stem>.<version>`), which the server answers from its per-subject index however far the
  * aggregate's commits are spread through the stream. Past {@link DIRECT_STEPS} commits, the rest
  * comes from one consumer filtered to `<stem>.*` from the last sequence found (stream order is
- * chain order, since a commit can only be stored after the one it builds on).
+ * chain order, since a commit can only be stored after the one it builds on); at most
+ * {@link MAX_CONSUMERS} of those run at once.
  *
  * @example
  * ```ts
@@ -96,7 +101,20 @@ export function createCommitChain(deps: {
       { subject: stem, position: seq, expectedVersion: expected },
     );
 
+  let consumers = 0;
+  const queued: Array<() => void> = [];
   const viaConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }) => {
+    if (consumers >= MAX_CONSUMERS) await new Promise<void>((resolve) => queued.push(resolve));
+    consumers += 1;
+    try {
+      await readWithConsumer(stem, out, from);
+    } finally {
+      consumers -= 1;
+      queued.shift()?.();
+    }
+  };
+
+  const readWithConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }) => {
     const filter = `${stem}.*`;
     let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
     try {
