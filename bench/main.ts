@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   embedded: async () => (await import('./suites/embedded.js')).embeddedSuite,
   nats: async () => (await import('./suites/nats.js')).natsSuite,
   projections: async () => (await import('./suites/projections.js')).projectionsSuite,
+  scale: async () => (await import('./suites/scale.js')).scaleSuite,
 };
 
 const { values, positionals } = parseArgs({

@@ -53,9 +53,10 @@ export type CommonAppOptions = {
   /**
    * Snapshot interval (events) of the aggregates whose definition sets no `snapshotEvery`.
    * Default {@link DEFAULT_NATS_SNAPSHOT_EVERY} on NATS, where a cold load is network reads (a
-   * node taking over shards loads many at once); none on the embedded engine, whose reads are local.
+   * node taking over shards loads many at once); none on the embedded engine, whose reads are
+   * local. `false`: no snapshots for them.
    */
-  snapshotEvery?: number;
+  snapshotEvery?: number | false;
   /**
    * Read models to run in this app, views in `<dataDir>/views` (one process per views directory:
    * a second one is refused with `ConfigError`). They start with the app, each from its checkpoint.
@@ -331,7 +332,8 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
       maxActors: options.maxActors,
       maxAttempts: options.maxAttempts,
       dedupeWindow: options.dedupeWindow,
-      snapshotEvery: options.snapshotEvery ?? (options.engine === 'nats' ? DEFAULT_NATS_SNAPSHOT_EVERY : undefined),
+      snapshotEvery:
+        options.snapshotEvery === false ? undefined : (options.snapshotEvery ?? (options.engine === 'nats' ? DEFAULT_NATS_SNAPSHOT_EVERY : undefined)),
     });
     send = createDispatch({ aggregates: options.aggregates, registry, logger });
   } catch (err) {

@@ -41,8 +41,15 @@ function tally(outcome: Outcome, r: CommandResult): void {
 const connectClient = (url: string, name: string): Promise<NatsConnection> =>
   connect({ servers: url, name, noAsyncTraces: true });
 
-/** Raw JetStream: the same commit bytes and headers, published straight to a stream of the same configuration. */
-async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream: string) {
+/**
+ * Raw JetStream: the same commit bytes and headers, published straight to a stream of the same configuration.
+ *
+ * @example
+ * ```ts
+ * const raw = await runRaw(server.url, w1, w1Commits(w1), 'RAW1'); // raw.commits / raw.seconds
+ * ```
+ */
+export async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream: string) {
   const prefix = stream.toLowerCase();
   const nc = await connectClient(url, `bench-raw-${prefix}`);
   const jsm = await jetstreamManager(nc);
@@ -153,6 +160,7 @@ async function coldAppLoads(url: string, stream: string, withSnapshots: boolean,
     stream,
     prefix: stream.toLowerCase(),
     aggregates: [withSnapshots ? AccountWithSnapshots : Account],
+    snapshotEvery: false,
     serveCommands: false,
     logger,
   });

@@ -8,7 +8,7 @@ import { createNatsEventLog } from '../../src/eventLog/nats/createNatsEventLog.j
 import { checkAccountHistory, record, type SentCommands } from '../support/accountHistory.js';
 import { startNatsCluster, type NatsCluster } from '../support/natsCluster.js';
 import { uniqueName } from '../support/sharedNats.js';
-import { longestGap, runLoad, throughput } from './support/load.js';
+import { longestGap, runLoad, slowestResume, throughput } from './support/load.js';
 import { startWriteNode } from './support/writeNodes.js';
 
 // Failures under load on a 3-node cluster with an R3 stream. The figures are logged for the
@@ -64,7 +64,7 @@ describe('failures under load on a clustered R3 stream', () => {
     await a.kill('SIGKILL');
     await sleep(6000);
     const result = await load.stop();
-    const takeover = longestGap(result.okTimes, killedAt);
+    const takeover = slowestResume(result.okByAccount, killedAt);
     console.info(
       `kill -9 of a write node: takeover ${takeover} ms; ok/500 ms: ${throughput(result.okTimes, start, 500).join(' ')}; ` +
         `errors: ${JSON.stringify(errorCodes(result.sent))}`,

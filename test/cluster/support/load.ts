@@ -1,6 +1,6 @@
 import type { Command } from '../../../src/commands/command.js';
 import type { CommandClient } from '../../../src/commands/commandClient.js';
-import { record, type SentCommands } from '../../support/accountHistory.js';
+import { record, type SentCommands } from '../../support/sentCommands.js';
 
 /**
  * What {@link runLoad} saw: every answer, and when each command was finally acknowledged.
@@ -10,7 +10,13 @@ import { record, type SentCommands } from '../../support/accountHistory.js';
  * const { sent, okTimes } = await load.done;
  * ```
  */
-export type LoadResult = { readonly sent: SentCommands; readonly okTimes: number[]; readonly gaveUp: number };
+export type LoadResult = {
+  readonly sent: SentCommands;
+  readonly okTimes: number[];
+  /** The acknowledgement times of each account's commands. */
+  readonly okByAccount: Map<string, number[]>;
+  readonly gaveUp: number;
+};
 
 /**
  * Keeps `workers` Deposit commands of 1 in flight on `ids` until `stop()`; each is sent again with
@@ -31,6 +37,7 @@ export function runLoad(
 ): { stop(): Promise<LoadResult> } {
   const sent: SentCommands = new Map();
   const okTimes: number[] = [];
+  const okByAccount = new Map<string, number[]>();
   let stopping = false;
   let stopAt = Infinity;
   let gaveUp = 0;
@@ -48,7 +55,13 @@ export function runLoad(
         const r = await remote.send(command, { timeout: options.attemptTimeout });
         record(sent, command, r);
         if (r.ok || !['timeout', 'connection', 'closed', 'conflict'].includes(r.error.code)) {
-          if (r.ok) okTimes.push(Date.now());
+          if (r.ok) {
+            const now = Date.now();
+            okTimes.push(now);
+            const times = okByAccount.get(command.id) ?? [];
+            times.push(now);
+            okByAccount.set(command.id, times);
+          }
           break;
         }
         if (Date.now() > stopAt + options.giveUpMs) {
@@ -65,7 +78,7 @@ export function runLoad(
       stopping = true;
       stopAt = Date.now();
       await all;
-      return { sent, okTimes, gaveUp };
+      return { sent, okTimes, okByAccount, gaveUp };
     },
   };
 }
@@ -102,4 +115,22 @@ export function longestGap(okTimes: readonly number[], from: number): number {
   let gap = after.length > 0 ? after[0]! - from : Infinity;
   for (let i = 1; i < after.length; i++) gap = Math.max(gap, after[i]! - after[i - 1]!);
   return gap;
+}
+
+/**
+ * How long after `from` the slowest account got its first acknowledgement: after a node is killed,
+ * the time until its aggregates were served again (the others' were never interrupted).
+ *
+ * @example
+ * ```ts
+ * const takeoverMs = slowestResume(result.okByAccount, killedAt);
+ * ```
+ */
+export function slowestResume(okByAccount: ReadonlyMap<string, readonly number[]>, from: number): number {
+  let slowest = 0;
+  for (const times of okByAccount.values()) {
+    const first = times.find((t) => t >= from);
+    slowest = Math.max(slowest, first === undefined ? Infinity : first - from);
+  }
+  return slowest;
 }

@@ -26,8 +26,9 @@ export type WriteNode = { readonly pid: number; kill(signal: NodeJS.Signals): Pr
  * const node = await startWriteNode({ servers: [url], stream: 'SCALE', replicas: 3 });
  * ```
  */
-export async function startWriteNode(options: { servers: string[]; stream: string; replicas: number }): Promise<WriteNode> {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, options.servers.join(','), options.stream, String(options.replicas)], {
+export async function startWriteNode(options: { servers: string[]; stream: string; replicas: number; leaseMs?: number }): Promise<WriteNode> {
+  const args = [worker, options.servers.join(','), options.stream, String(options.replicas), String(options.leaseMs ?? 1500)];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
