@@ -189,7 +189,7 @@ async function coldOrderedLoads(url: string, stream: string, sample: readonly st
   try {
     for (const id of sample) {
       const t0 = performance.now();
-      const bodies = await readSubjectOrdered(js, stream, `${stream.toLowerCase()}.evt.Account.${id}`);
+      const bodies = await readSubjectOrdered(js, stream, `${stream.toLowerCase()}.evt.Account.${id}.*`);
       let balance = 0;
       let version = 0;
       for (const body of bodies) {
