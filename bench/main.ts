@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   projections: async () => (await import('./suites/projections.js')).projectionsSuite,
   processes: async () => (await import('./suites/processes.js')).processesSuite,
   observability: async () => (await import('./suites/observability.js')).observabilitySuite,
+  scale: async () => (await import('./suites/scale.js')).scaleSuite,
 };
 
 const { values, positionals } = parseArgs({

@@ -5,6 +5,7 @@ import type { AnyAggregateDefinition, ContextOf } from './aggregate/defineAggreg
 import type { Command, CommandResult } from './commands/command.js';
 import { createCommandClient, type CommandClient } from './commands/commandClient.js';
 import { createCommandService, type CommandService } from './commands/commandService.js';
+import { createShardOwnership } from './commands/shardOwnership.js';
 import { createDispatch } from './commands/dispatch.js';
 import { ClosedError, ConfigError, NotFoundError, ValidationError } from './errors.js';
 import type { EventLog } from './eventLog/eventLog.js';
@@ -32,6 +33,17 @@ import { createViewService, type ViewService } from './views/viewService.js';
 import { lockViews, type ViewsLock } from './views/viewsLock.js';
 
 /**
+ * Snapshot interval (events) on the NATS engine for aggregates that set none: a cold load reads a
+ * snapshot and at most this many events, a few direct gets.
+ *
+ * @example
+ * ```ts
+ * await createApp({ engine: 'nats', aggregates: [Account], snapshotEvery: DEFAULT_NATS_SNAPSHOT_EVERY * 2 });
+ * ```
+ */
+export const DEFAULT_NATS_SNAPSHOT_EVERY = 25;
+
+/**
  * Options every engine shares.
  *
  * @example
@@ -49,6 +61,13 @@ export type CommonAppOptions = ObservabilityOptions & {
   maxAttempts?: number;
   /** Recent commits remembered per live aggregate to answer a retried commandId. Default 128. */
   dedupeWindow?: number;
+  /**
+   * Snapshot interval (events) of the aggregates whose definition sets no `snapshotEvery`.
+   * Default {@link DEFAULT_NATS_SNAPSHOT_EVERY} on NATS, where a cold load is network reads (a
+   * node taking over shards loads many at once); none on the embedded engine, whose reads are
+   * local. `false`: no snapshots for them.
+   */
+  snapshotEvery?: number | false;
   /**
    * Read models to run in this app, views in `<dataDir>/views` (one process per views directory:
    * a second one is refused with `ConfigError`). They start with the app, each from its checkpoint.
@@ -106,6 +125,12 @@ export type NatsAppOptions = CommonAppOptions &
     serveCommands?: boolean;
     /** Queue group of the command service, shared by every node serving the same commands. Default `tributary-commands`. */
     queue?: string;
+    /**
+     * One owner per aggregate instance among the write nodes (shards by heartbeat leases, see
+     * `createShardOwnership`); commands for another node's shards are forwarded to it. Default
+     * true; `false` lets the queue group pick any node (optimistic concurrency still holds).
+     */
+    ownership?: boolean | { heartbeatMs?: number; leaseMs?: number; nodeId?: string };
     /** Default milliseconds `app.remote.send` waits for a reply. Default 5000. */
     commandTimeout?: number;
     /** Largest command body the service decodes, in bytes. Default 512 KiB. */
@@ -230,18 +255,26 @@ type NatsCommands = { readonly remote: CommandClient; readonly commands: Command
 async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, send: App['send'], logger: Logger): Promise<NatsCommands> {
   const remote = createCommandClient({ nc: log.connection, prefix: log.prefix, timeout: options.commandTimeout });
   if (options.serveCommands === false) return { remote, commands: undefined };
+  const aggregates = options.aggregates.map((d) => d.name);
+  const shards = options.ownership ?? true;
+  const ownership =
+    shards === false
+      ? undefined
+      : createShardOwnership({ nc: log.connection, prefix: log.prefix, aggregates, logger, ...(shards === true ? {} : shards) });
   try {
     const commands = await createCommandService({
       nc: log.connection,
       prefix: log.prefix,
       queue: options.queue,
       dispatch: send,
-      aggregates: options.aggregates.map((d) => d.name),
+      aggregates,
       maxPayload: options.maxCommandBytes,
+      ownership,
       logger,
     });
     return { remote, commands };
   } catch (err) {
+    ownership?.stop();
     await remote.close();
     throw err;
   }
@@ -351,6 +384,8 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
         maxActors: options.maxActors,
         maxAttempts: options.maxAttempts,
         dedupeWindow: options.dedupeWindow,
+        snapshotEvery:
+          options.snapshotEvery === false ? undefined : (options.snapshotEvery ?? (options.engine === 'nats' ? DEFAULT_NATS_SNAPSHOT_EVERY : undefined)),
       }),
     );
     send = observeDispatch(createDispatch({ aggregates: options.aggregates, registry, logger }), options.aggregates, observer);

@@ -44,8 +44,15 @@ function tally(outcome: Outcome, r: CommandResult): void {
 const connectClient = (url: string, name: string): Promise<NatsConnection> =>
   connect({ servers: url, name, noAsyncTraces: true });
 
-/** Raw JetStream: the same commit bytes and headers, published straight to a stream of the same configuration. */
-async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream: string) {
+/**
+ * Raw JetStream: the same commit bytes and headers, published straight to a stream of the same configuration.
+ *
+ * @example
+ * ```ts
+ * const raw = await runRaw(server.url, w1, w1Commits(w1), 'RAW1'); // raw.commits / raw.seconds
+ * ```
+ */
+export async function runRaw(url: string, w1: W1, commits: readonly W1Commit[], stream: string) {
   const prefix = stream.toLowerCase();
   const nc = await connectClient(url, `bench-raw-${prefix}`);
   const jsm = await jetstreamManager(nc);
@@ -171,6 +178,7 @@ async function coldAppLoads(url: string, stream: string, withSnapshots: boolean,
     stream,
     prefix: stream.toLowerCase(),
     aggregates: [withSnapshots ? AccountWithSnapshots : Account],
+    snapshotEvery: false,
     serveCommands: false,
     logger,
   });
@@ -199,7 +207,7 @@ async function coldOrderedLoads(url: string, stream: string, sample: readonly st
   try {
     for (const id of sample) {
       const t0 = performance.now();
-      const bodies = await readSubjectOrdered(js, stream, `${stream.toLowerCase()}.evt.Account.${id}`);
+      const bodies = await readSubjectOrdered(js, stream, `${stream.toLowerCase()}.evt.Account.${id}.*`);
       let balance = 0;
       let version = 0;
       for (const body of bodies) {

@@ -30,6 +30,8 @@ export type AggregateRegistryOptions = {
   probe?: StageProbe;
   /** Told of loads, evictions, retries and dedupe hits. Default: nothing is reported. */
   observer?: Observer;
+  /** `snapshotEvery` of the aggregates whose definition sets none. Default none. */
+  snapshotEvery?: number;
 };
 
 /**
@@ -87,6 +89,16 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
   const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, 128, 0);
   const stages = hostStages(options.probe);
   const observer = options.observer ?? noopObserver;
+  const snapshotEvery = options.snapshotEvery === undefined ? undefined : positiveInteger('snapshotEvery', options.snapshotEvery, 1);
+  // One copy per definition, so every actor of an aggregate shares it.
+  const withDefault = new Map<AnyAggregateDefinition, AnyAggregateDefinition>();
+  const withSnapshots = (definition: AnyAggregateDefinition): AnyAggregateDefinition => {
+    // An aggregate with personal fields takes no snapshots: a snapshot is its state in the clear.
+    if (snapshotEvery === undefined || definition.snapshotEvery !== undefined || definition.personal !== undefined) return definition;
+    let copy = withDefault.get(definition);
+    if (copy === undefined) withDefault.set(definition, (copy = { ...definition, snapshotEvery }));
+    return copy;
+  };
   // Eviction is CLOCK, an LRU approximation: a lookup only sets `used`, and the sweep gives a used
   // actor a second chance by moving it to the back. That keeps the per-command cost at two map
   // lookups, where exact LRU would reorder a map on every command.
@@ -129,7 +141,7 @@ export function createAggregateRegistry(options: AggregateRegistryOptions): Aggr
       slot.used = true;
       return slot.actor;
     }
-    const actor = createAggregateActor({ definition, id, log, logger, maxAttempts, dedupeWindow, track, stages, observer });
+    const actor = createAggregateActor({ definition: withSnapshots(definition), id, log, logger, maxAttempts, dedupeWindow, track, stages, observer });
     observer.actorLoaded?.(definition.name);
     const created: Slot = { actor, ids, used: true };
     ids.set(id, created);

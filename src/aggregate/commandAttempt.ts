@@ -5,6 +5,7 @@ import type { AggregateInstance } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import { probed, type StageProbe } from '../logging/stageProbe.js';
 import { discard, type HostStages, type HostState } from './hostState.js';
+import { decidedBefore } from './decidedBefore.js';
 import { catchUp, current, maybeSnapshot } from './rehydrate.js';
 
 /**
@@ -97,7 +98,11 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
   if (expected !== undefined && expected !== self.version) {
     // Another node may have written: a cached instance behind the expectation catches up first.
     if (expected > self.version) await catchUp(host, self);
-    if (expected !== self.version) return { kind: 'conflict', expectedVersion: expected, actualVersion: self.version, raced: false };
+    if (expected !== self.version) {
+      const firstDecision = await firstDecisionInLog(host, command.commandId);
+      if (firstDecision !== undefined) return done(firstDecision);
+      return { kind: 'conflict', expectedVersion: expected, actualVersion: self.version, raced: false };
+    }
   }
   let decision = host.stages.decide(self, command);
   if (decision instanceof Promise) decision = await decision;
@@ -108,6 +113,10 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
       await catchUp(host, self);
       if (self.version !== seenVersion) return RETRY;
     }
+    // Answered without an append, so the log's dedupe is not asked: ask it here, since the command
+    // may have committed beyond the recent-commit memory, or on another node.
+    const firstDecision = await firstDecisionInLog(host, command.commandId);
+    if (firstDecision !== undefined) return done(firstDecision);
     return done(decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision);
   }
   let appended: AppendResult;
@@ -130,6 +139,12 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
     return done({ ok: true, version: appended.version, position: appended.position, events: appended.events });
   }
   return done(host.stages.accept(host, self, command, hash, appended));
+}
+
+async function firstDecisionInLog(host: HostState, commandId: string): Promise<CommandResult | undefined> {
+  const first = await decidedBefore(host.log, commandId);
+  if (first !== undefined) host.observer.dedupeHit?.(host.aggregate);
+  return first;
 }
 
 const plainStages: HostStages = {

@@ -11,6 +11,7 @@ import {
   assertSubjectPrefix,
 } from './commandSubjects.js';
 import { JSON_CONTENT_TYPE, decodeCommandBody, encodeCommandResult, toCommand } from './commandWire.js';
+import type { ShardOwnership } from './shardOwnership.js';
 
 /** Largest request body the service decodes by default: 512 KiB. */
 export const DEFAULT_MAX_COMMAND_BYTES = 512 * 1024;
@@ -44,6 +45,13 @@ export type CommandServiceOptions = {
    * must still fit the server's `max_payload` (1 MiB by default).
    */
   maxPayload?: number;
+  /**
+   * Shard ownership among the write nodes (see `createShardOwnership`): a command for an instance
+   * another node owns is forwarded there, with the original reply subject, so the owner answers
+   * the sender directly. Without it, whichever node the queue group picks runs the command. The
+   * service joins it once it can take forwarded commands, and leaves and stops it on `stop()`.
+   */
+  ownership?: ShardOwnership;
   logger?: Logger;
 };
 
@@ -214,11 +222,27 @@ export async function createCommandService(options: CommandServiceOptions): Prom
     reply(msg, replyTo, result, json);
   };
 
-  const serve = (aggregate: string): Subscription => {
-    const base = `${prefix}.cmd.${aggregate}.`;
+  const ownership = options.ownership;
+  // Forwarded commands arrive on `<prefix>.own.<node>.<Aggregate>.<id>` and are always run here, so
+  // two nodes that briefly disagree on an owner cannot bounce a command between them.
+  const forwardBase = (node: string, aggregate: string) => `${prefix}.own.${node}.${aggregate}.`;
+  const forward = (msg: Msg, replyTo: string, aggregate: string, id: string): boolean => {
+    const owner = ownership?.ownerOf(aggregate, id);
+    if (owner === undefined || owner === ownership?.nodeId) return false;
+    try {
+      nc.publish(forwardBase(owner, aggregate) + id, msg.data, msg.headers ? { reply: replyTo, headers: msg.headers } : { reply: replyTo });
+      return true;
+    } catch (err) {
+      logger.warn({ err, subject: msg.subject, owner }, 'could not forward a command to its owner; running it here');
+      return false;
+    }
+  };
+
+  const serve = (aggregate: string, forwarded: boolean): Subscription => {
+    const base = forwarded && ownership ? forwardBase(ownership.nodeId, aggregate) : `${prefix}.cmd.${aggregate}.`;
     const idStart = base.length;
     return nc.subscribe(`${base}*`, {
-      queue,
+      ...(forwarded ? {} : { queue }),
       callback: (err, msg) => {
         if (err) {
           logger.error({ err, aggregate }, 'the command subscription failed');
@@ -232,6 +256,7 @@ export async function createCommandService(options: CommandServiceOptions): Prom
           );
           return;
         }
+        if (!forwarded && forward(msg, replyTo, aggregate, msg.subject.slice(idStart))) return;
         inFlight += 1;
         traceReceive(msg.headers?.get('traceparent'), msg.subject, () => handle(msg, replyTo, aggregate, idStart))
           .catch((unexpected: unknown) => logger.error({ err: unexpected, subject: msg.subject }, 'command handling failed'))
@@ -240,25 +265,35 @@ export async function createCommandService(options: CommandServiceOptions): Prom
     });
   };
 
-  const subs = names.map(serve);
+  const subs = names.map((name) => serve(name, false));
+  const forwardedSubs = ownership ? names.map((name) => serve(name, true)) : [];
   const subjects = subs.map((s) => s.getSubject());
   try {
     // Once the server has the subscriptions, a request sent after this resolves finds a responder.
     await nc.flush();
   } catch (err) {
-    for (const sub of subs) sub.unsubscribe();
+    for (const sub of [...subs, ...forwardedSubs]) sub.unsubscribe();
     throw err;
   }
-  logger.info({ subjects }, 'serving commands');
+  await ownership?.join();
+  logger.info({ subjects, node: ownership?.nodeId }, 'serving commands');
 
   let stopped: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
+    // Hand the shards over first: from now on this node forwards what it receives, and the others
+    // stop forwarding to it (they learn the leave before the forwarded subscriptions drain).
+    ownership?.leave();
     await Promise.allSettled(subs.map((s) => withTimeout(s.drain(), DRAIN_TIMEOUT_MS)));
-    for (const sub of subs) {
+    if (forwardedSubs.length > 0) {
+      if (!nc.isClosed()) await withTimeout(nc.flush().catch(() => undefined), DRAIN_TIMEOUT_MS);
+      await Promise.allSettled(forwardedSubs.map((s) => withTimeout(s.drain(), DRAIN_TIMEOUT_MS)));
+    }
+    for (const sub of [...subs, ...forwardedSubs]) {
       if (!sub.isClosed() && !nc.isClosed()) sub.unsubscribe();
     }
     await idle();
     if (!nc.isClosed()) await withTimeout(nc.flush().catch(() => undefined), DRAIN_TIMEOUT_MS);
+    ownership?.stop();
     logger.info({ subjects }, 'stopped serving commands');
   };
 

@@ -66,7 +66,8 @@ function checkShape(command: unknown): CommandResult | undefined {
  * (`unknown_command`, listing the known ones) → check the id is a valid subject token (`invalid`)
  * → find the command type (`unknown_command`) → validate the payload against its schema
  * (`invalid`, with the issues in `details.issues`) → run it on the aggregate's host. Nothing is
- * written unless every check passes. `commandId` defaults to a random UUID and `correlationId` to
+ * written unless every check passes. A command whose commandId is already running on this node
+ * gets that run's answer. `commandId` defaults to a random UUID and `correlationId` to
  * the commandId; the commandId is the causationId of the events.
  *
  * @example
@@ -90,14 +91,29 @@ export function createDispatch(options: DispatchOptions): Dispatch {
     return { ok: false, error: shape };
   };
 
+  // A retry of a command still queued or running joins it instead of queueing behind it: a client
+  // that times out and retries during an outage (a stream leader election) would otherwise stack
+  // up attempts in the mailbox, each waiting out its own append timeout after the outage ended.
+  const running = new Map<string, Promise<CommandResult>>();
+
   const proceed = (definition: AnyAggregateDefinition, command: Command, checked: CheckedCommand): Promise<CommandResult> => {
     if (!checked.ok) return Promise.resolve({ ok: false, error: checked.error.toShape() });
-    const commandId = command.commandId ?? randomUUID();
+    if (command.commandId === undefined) return execute(definition, command, checked.payload, randomUUID());
+    const key = `${command.aggregate}\u0000${command.id}\u0000${command.commandId}`;
+    const joined = running.get(key);
+    if (joined !== undefined) return joined;
+    const result = execute(definition, command, checked.payload, command.commandId);
+    running.set(key, result);
+    void result.finally(() => running.delete(key));
+    return result;
+  };
+
+  const execute = (definition: AnyAggregateDefinition, command: Command, payload: unknown, commandId: string): Promise<CommandResult> => {
     const message: CommandMessage = {
       type: command.type,
       aggregate: command.aggregate,
       id: command.id,
-      payload: checked.payload,
+      payload,
       commandId,
       correlationId: command.correlationId ?? commandId,
       expectedVersion: command.expectedVersion,

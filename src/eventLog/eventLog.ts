@@ -214,6 +214,13 @@ export type EventLog = {
   readBatches(options?: ReadBatchesOptions): AsyncIterable<readonly Commit[]>;
   /** Position of the last commit, 0 when the log is empty. */
   headPosition(): Promise<number>;
+  /**
+   * The result of the commit `commandId` produced (as a repeated append would return it, with
+   * `duplicate: true`), or `undefined` when the log does not know it: never appended, or, on NATS,
+   * appended before the duplicate window. Writes nothing. Both engines implement it; a wrapper may
+   * leave it out, and then a retry the host no longer remembers is decided again.
+   */
+  commandResult?(commandId: string): Promise<AppendResult | undefined>;
   readonly snapshots: SnapshotStore;
   /** Releases resources; pending appends finish first. Idempotent. */
   close(): Promise<void>;

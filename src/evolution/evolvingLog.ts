@@ -188,6 +188,15 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       await loadKeys(envelopes);
       return evolveAll(envelopes);
     },
+    // A commandId's first result, with its events read as current ones like every other read.
+    ...(log.commandResult !== undefined && {
+      async commandResult(commandId: string) {
+        const first = await log.commandResult!(commandId);
+        if (first === undefined) return undefined;
+        await loadKeys(first.events);
+        return { ...first, events: evolveAll(first.events) };
+      },
+    }),
     readAll: (o) => readAllFromBatches(readBatches, o),
     readBatches,
     headPosition: () => log.headPosition(),

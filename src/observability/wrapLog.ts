@@ -18,6 +18,7 @@ export function wrapLog(log: EventLog, overrides: Partial<Pick<EventLog, 'append
     readAll: (options) => log.readAll(options),
     readBatches: (options) => log.readBatches(options),
     headPosition: () => log.headPosition(),
+    ...(log.commandResult !== undefined && { commandResult: (commandId: string) => log.commandResult!(commandId) }),
     snapshots: overrides.snapshots ?? log.snapshots,
     close: () => log.close(),
   };

@@ -98,13 +98,15 @@ describe('append', () => {
       commandId: 'cmd-1',
     });
     const msg = await jsm.direct.getMessage(log.stream, { seq: r.position });
-    expect(msg?.subject).toBe(`${log.prefix}.evt.Account.a-1`);
+    expect(msg?.subject).toBe(`${log.prefix}.evt.Account.a-1.0`);
     expect(msg?.header.get('Nats-Msg-Id')).toBe('cmd-1');
     expect(msg?.header.get('Nats-Expected-Last-Subject-Sequence')).toBe('0');
     expect(decodeCommitRecord(msg!.data)).toMatchObject({ aggregate: 'Account', id: 'a-1', version: 2, commandId: 'cmd-1' });
     const r2 = await log.append('Account', 'a-1', [ev('Deposited', 3)], { expectedVersion: 2, commandId: 'cmd-2' });
     const msg2 = await jsm.direct.getMessage(log.stream, { seq: r2.position });
-    expect(msg2?.header.get('Nats-Expected-Last-Subject-Sequence')).toBe(String(r.position));
+    // Each commit goes to the subject of the version it builds on, which must still be empty.
+    expect(msg2?.subject).toBe(`${log.prefix}.evt.Account.a-1.2`);
+    expect(msg2?.header.get('Nats-Expected-Last-Subject-Sequence')).toBe('0');
   });
 
   it("JetStream's wrong-last-sequence (10071) from another writer is a ConcurrencyError, and nothing is written", async () => {
@@ -270,12 +272,13 @@ describe('readStream and snapshots', () => {
       await reader.close();
       return { events: events.length, received };
     };
-    // Snapshot at the head: the snapshot and the last message, two direct gets.
-    expect(await cold(60)).toEqual({ events: 0, received: 2 });
-    // One commit behind: still two gets (the last commit holds the tail).
-    expect(await cold(58)).toEqual({ events: 2, received: 2 });
-    // Three commits behind: the snapshot, the last commit, then the two in between.
-    expect(await cold(55)).toEqual({ events: 5, received: 4 });
+    // Snapshot at the head: the snapshot, the empty next version, and the check that the
+    // snapshot's position holds a commit ending at its version.
+    expect(await cold(60)).toEqual({ events: 0, received: 3 });
+    // One commit behind: the snapshot, the commit built on its version, the empty next version.
+    expect(await cold(58)).toEqual({ events: 2, received: 3 });
+    // Three commits behind: the snapshot, the three commits, the empty next version.
+    expect(await cold(55)).toEqual({ events: 5, received: 5 });
     // Without a snapshot the whole stream is read.
     const full = await cold(undefined);
     expect(full.events).toBe(60);

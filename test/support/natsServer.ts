@@ -110,8 +110,13 @@ process.once('exit', () => {
  * A process killed by a signal (a vitest worker after a timeout) runs no exit handler, so each
  * server also gets a tiny detached watchdog: once this process is gone, it stops the server and
  * removes its temp dir. It exits by itself when the server stops normally.
+ *
+ * @example
+ * ```ts
+ * if (proc.pid !== undefined) watchParent(proc.pid, tempDir);
+ * ```
  */
-function watchParent(serverPid: number, dir: string): void {
+export function watchParent(serverPid: number, dir: string): void {
   const script =
     `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${serverPid} 2>/dev/null; do sleep 0.5; done; ` +
     `if ! kill -0 ${process.pid} 2>/dev/null; then kill ${serverPid} 2>/dev/null; sleep 2; rm -rf '${dir}'; fi`;

@@ -6,9 +6,13 @@ import { activeTraceFields } from '../../observability/tracing.js';
 import { addConfigOption, addStreamOption, requireConfig, resolveSettings, type SettingFlags, type Settings } from '../config/settings.js';
 import { addHttpOptions, addLogFormatOption, startCliOps, type HttpFlags } from '../httpOptions.js';
 import { addNatsOptions } from '../natsOptions.js';
+import { addStreamOptions, toStreamOptions, type StreamFlags } from '../streamOptions.js';
 
 type Role = 'write' | 'read' | 'all';
-type ServeFlags = SettingFlags & HttpFlags & { role?: Role; logFormat?: 'json' | 'pretty' };
+
+/** How long a graceful shutdown may take before `serve` exits anyway: well under Kubernetes' 30 s. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+type ServeFlags = SettingFlags & HttpFlags & StreamFlags & { role?: Role; logFormat?: 'json' | 'pretty' };
 
 // Which part of the app a role runs: the write side serves commands, the read side projects.
 function roleOptions(flags: ServeFlags, settings: Settings) {
@@ -40,9 +44,11 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
  * The domain comes from the config (`--config`, `TRIBUTARY_CONFIG` or `./tributary.config.*`); without
  * one it says how to create it.
  *
- * Shutdown is graceful: the subscriptions drain (other nodes of the group take over), commands in
- * flight finish and are answered, the projections commit their batch in flight, then the log and
- * the connection close. A second signal exits at once.
+ * Shutdown is graceful: the node hands its shards over, the subscriptions drain (other nodes of
+ * the group take over), commands in flight finish and are answered, the projections commit their
+ * batch in flight, then the log and the connection close. It ends within `--shutdown-timeout`
+ * (default {@link DEFAULT_SHUTDOWN_TIMEOUT_MS}) even when nats-server is unreachable, logging the
+ * commands left unanswered. A second signal exits at once.
  *
  * @example
  * ```ts
@@ -51,7 +57,7 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
  * ```
  */
 export function register(program: Command): void {
-  addLogFormatOption(addHttpOptions(addStreamOption(addConfigOption(addNatsOptions(program.command('serve'))))))
+  addStreamOptions(addLogFormatOption(addHttpOptions(addStreamOption(addConfigOption(addNatsOptions(program.command('serve')))))))
     .description("host the config's aggregates (and projections) and serve them over NATS until SIGINT/SIGTERM")
     .option('--queue <group>', 'queue group shared by every node serving these commands (env TRIBUTARY_QUEUE; config nats.queue; default tributary-commands)')
     .addOption(
@@ -80,6 +86,7 @@ export function register(program: Command): void {
           name: 'tributary-serve',
           prefix: settings.prefix,
           stream: settings.stream,
+          ...toStreamOptions(flags),
           queue: settings.queue,
           ...parts,
           logger,
@@ -109,7 +116,18 @@ export function register(program: Command): void {
             process.exit(1);
           }
           stopping = true;
-          logger.info({ signal, inFlight: running.commands?.inFlight }, 'shutting down: draining, finishing in-flight commands');
+          const deadline = flags.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+          logger.info({ signal, inFlight: running.commands?.inFlight, deadline }, 'shutting down: draining, finishing in-flight commands');
+          // A drain needs the server (to confirm unsubscribes, to ack the last appends): when it is
+          // unreachable, give up at the deadline rather than outlive the orchestrator's grace period.
+          setTimeout(() => {
+            logger.error(
+              { deadline, unanswered: running.commands?.inFlight ?? 0 },
+              'shutdown deadline passed: exiting with these commands unanswered; their senders see a timeout, ' +
+                'and a retry with the same commandId is safe',
+            );
+            process.exit(1);
+          }, deadline).unref();
           Promise.all([http?.close(), running.close()]).then(
             () => {
               logger.info('stopped');

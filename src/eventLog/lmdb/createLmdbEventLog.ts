@@ -265,6 +265,16 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
 
   const headPosition = async (): Promise<number> => lastPosition();
 
+  // The commands index is never trimmed: on this engine a commandId is decided once, forever.
+  const commandResult = async (commandId: string): Promise<AppendResult | undefined> => {
+    if (closed) throw new ClosedError('event log is closed');
+    const at = commands.get(commandId);
+    const bytes = at === undefined ? undefined : commits.get(at);
+    if (at === undefined || bytes === undefined) return undefined;
+    const record = decodeCommitRecord(bytes);
+    return { version: record.version, position: at, events: toEnvelopes(record, at), duplicate: true };
+  };
+
   async function* readBatches(opts: ReadBatchesOptions = {}): AsyncGenerator<readonly Commit[]> {
     const maxBatch = opts.maxBatch ?? 1000;
     const live = opts.live ?? true;
@@ -308,6 +318,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     readAll: (o) => readAllFromBatches(readBatches, o),
     readBatches,
     headPosition,
+    commandResult,
     snapshots,
     async close() {
       if (closed) return;

@@ -12,11 +12,13 @@ import { connectNats, type NatsConnectOptions } from './connectNats.js';
 import { watchConnection } from './connectionState.js';
 import { createDirectGet, natsFailure } from './directGet.js';
 import { ensureStream } from './ensureStream.js';
+import { createCommitChain, versionSubject } from './commitChain.js';
 import { createJetStreamPublisher } from './jetStreamPublisher.js';
 import { toMsgId } from './msgId.js';
 import { createNatsReadBatches } from './natsReadBatches.js';
 import { createNatsReadStream } from './natsReadStream.js';
 import { createNatsSnapshotStore } from './natsSnapshotStore.js';
+import { replicatedStreamWarning } from './serverVersion.js';
 import { advanceHead, createStreamHeads, type StreamHead } from './streamHeads.js';
 
 /**
@@ -80,17 +82,11 @@ const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const WRONG_LAST_SEQUENCE = 10071;
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
-// No subject ever reaches this sequence: publishing with it can only be answered "duplicate"
-// (the dedupe check runs before the sequence check) or 10071, so it asks "was this commandId
-// appended already?" with no chance of writing.
+const EXPECTED_LAST_SEQ = 'Nats-Expected-Last-Sequence';
+// No stream ever reaches this sequence: see `probe`.
 const NEVER_SEQ = String(Number.MAX_SAFE_INTEGER);
 const MAX_ATTEMPTS = 5;
 const EMPTY = new Uint8Array(0);
-
-function parseWrongLastSequence(description: string): number | undefined {
-  const m = /wrong last sequence: (\d+)/.exec(description);
-  return m ? Number(m[1]) : undefined;
-}
 
 function checkOptions(o: NatsEventLogOptions, stream: string, prefix: string): void {
   if (!STREAM_NAME.test(stream)) {
@@ -117,14 +113,16 @@ function checkOptions(o: NatsEventLogOptions, stream: string, prefix: string): v
  * `<stream>` with subjects `<prefix>.evt.>`, and `<stream>_SNAPSHOTS` with `<prefix>.snap.>`.
  *
  * How an append works:
- * - One message per commit on `<prefix>.evt.<Aggregate>.<id>`, body {@link encodeCommitRecord}
- *   (the same bytes as the LMDB engine), headers `Nats-Msg-Id` = commandId and
- *   `Nats-Expected-Last-Subject-Sequence` = the aggregate's last known sequence (0 when new).
- * - The contract is version based, JetStream's check is sequence based: a bounded cache maps each
- *   aggregate to its (version, last sequence), filled by appends and reads; on a miss one direct
- *   get (`last_by_subj`) fills it. JetStream's answer 10071 (wrong last sequence) means another
- *   writer got there first: {@link ConcurrencyError} when an expectedVersion was given, otherwise
- *   a fresh lookup and another try.
+ * - One message per commit on `<prefix>.evt.<Aggregate>.<id>.<base version>` (the version the
+ *   commit builds on, see {@link versionSubject}), body {@link encodeCommitRecord} (the same bytes
+ *   as the LMDB engine), headers `Nats-Msg-Id` = commandId and
+ *   `Nats-Expected-Last-Subject-Sequence: 0`. Both checks are applied in Raft order on a clustered
+ *   stream of every nats-server version, so racing writers can never store two commits at one
+ *   version, nor one commandId twice inside the duplicate window.
+ * - A bounded cache maps each aggregate to its head (version, last sequence), filled by appends and
+ *   reads; on a miss the chain is walked from the snapshot hint. JetStream's answer 10071 means
+ *   another writer built on that version first: {@link ConcurrencyError} when an expectedVersion
+ *   was given, otherwise a fresh walk and another try.
  * - A duplicate PubAck (same commandId inside the duplicate window) returns the FIRST commit's
  *   result, read back by its sequence, with `duplicate: true`; nothing is written twice.
  * - Publishing is a plain `nc.publish` with a reply subject under one inbox subscription, so any
@@ -186,6 +184,9 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     if (owned) await nc.close().catch(() => undefined);
     throw err;
   }
+  const serverVersion = nc.info?.version ?? 'unknown';
+  const versionWarning = replicatedStreamWarning(serverVersion, replicas);
+  if (versionWarning) logger.warn({ serverVersion, replicas }, versionWarning);
 
   const js = jetstream(nc, { timeout });
   const connection = watchConnection(nc, logger);
@@ -215,11 +216,13 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  const lookupHead = async (head: StreamHead, subject: string): Promise<void> => {
-    head.known = false;
-    const msg = await direct.last(subject);
-    if (msg === undefined) advanceHead(head, 0, 0);
-    else advanceHead(head, decodeCommitRecord(msg.data).version, msg.seq);
+  const chain = createCommitChain({ js, stream, direct, track });
+
+  /** Brings the head up to date: a walk from what is known (the cached head or the snapshot hint). */
+  const refreshHead = async (head: StreamHead, stem: string): Promise<void> => {
+    const from = head.known ? head : head.hintSeq >= 0 ? { version: head.hintVersion, seq: head.hintSeq } : { version: 0, seq: 0 };
+    const walked = await chain.walk(stem, from.version, from.seq);
+    advanceHead(head, walked.version, walked.seq);
   };
 
   const conflict = (aggregate: string, id: string, expectedVersion: number, actualVersion: number) =>
@@ -228,36 +231,53 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
       { aggregate, id, expectedVersion, actualVersion },
     );
 
+  const refused = (aggregate: string, id: string, ack: { errCode: number; description: string }) =>
+    new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
+      aggregate,
+      id,
+      errCode: ack.errCode,
+    });
+
   /**
    * The result of the commit a duplicate ack points at. When its stored bytes are exactly the ones
    * this append sent (same commandId, version and timestamp), it is this append's own write whose
    * first ack was lost (the publisher sends again after a reconnect): not a duplicate.
    */
-  const duplicateOf = async (
-    seq: number,
-    aggregate: string,
-    id: string,
-    sent: Uint8Array | undefined,
-  ): Promise<AppendResult> => {
+  const duplicateOf = async (seq: number, what: string, sent: Uint8Array | undefined): Promise<AppendResult> => {
     const msg = await direct.bySeq(seq);
     if (msg === undefined) {
-      throw new InternalError(
-        `${aggregate}/${id}: JetStream reports this commandId as a duplicate of position ${seq}, which is no longer in the stream`,
-        { aggregate, id, position: seq },
-      );
+      throw new InternalError(`${what}: JetStream reports this commandId as a duplicate of position ${seq}, which is no longer in the stream`, {
+        position: seq,
+      });
     }
     const record = decodeCommitRecord(msg.data);
     const own = sent !== undefined && Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength).equals(msg.data);
     return { version: record.version, position: seq, events: toEnvelopes(record, seq), duplicate: !own };
   };
 
-  // Appends to one aggregate run one after another (the next needs the sequence the previous got):
-  // `previous` is the append queued before this one, if any. One async function with counters, not
-  // per-call closures or extra promise layers: this is the hot path.
+  /**
+   * Asks JetStream's dedupe whether `commandId` was appended inside the duplicate window, with no
+   * chance of writing: the dedupe check runs before the stream-sequence check, and no stream ever
+   * reaches {@link NEVER_SEQ}. Both checks run when the proposal is applied, also on a cluster.
+   */
+  const probe = async (subject: string, commandId: string): Promise<AppendResult | undefined> => {
+    const h = new MsgHdrsImpl();
+    h.headers.set('Nats-Msg-Id', [toMsgId(commandId)]);
+    h.headers.set(EXPECTED_LAST_SEQ, [NEVER_SEQ]);
+    const ack = await publisher.publish(subject, EMPTY, h);
+    if (ack.ok && ack.duplicate) return duplicateOf(ack.seq, `commandId ${commandId}`, undefined);
+    if (ack.ok) throw new InternalError(`JetStream stored a probe for commandId ${commandId} on ${subject}`, { subject });
+    if (ack.errCode !== WRONG_LAST_SEQUENCE) throw new InternalError(`JetStream refused a commandId lookup: ${ack.description} (${ack.errCode})`);
+    return undefined;
+  };
+
+  // Appends to one aggregate run one after another (the next builds on the version the previous
+  // reached): `previous` is the append queued before this one, if any. One async function with
+  // counters, not per-call closures or extra promise layers: this is the hot path.
   const appendQueued = async (
     aggregate: string,
     id: string,
-    subject: string,
+    stem: string,
     head: StreamHead,
     previous: Promise<unknown> | undefined,
     events: readonly DomainEvent[],
@@ -276,65 +296,63 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
       const msgId = toMsgId(opts.commandId);
       const expected = opts.expectedVersion;
       if (!head.known) {
-        // A new aggregate needs no lookup: sequence 0 means "must be empty", which JetStream enforces.
+        // A new aggregate needs no lookup: base version 0 is a commit's base by definition.
         if (expected === 0) advanceHead(head, 0, 0);
-        else await lookupHead(head, subject);
+        else await refreshHead(head, stem);
       }
+      // fresh: the head was read from the stream during this append. notDuplicate: JetStream has
+      // already answered that this commandId is not stored (its dedupe runs before the sequence check).
+      let fresh = false;
       let notDuplicate = false;
       for (let attempt = 1; ; attempt++) {
-        const conflicting = expected !== undefined && expected !== head.version;
-        if (conflicting && notDuplicate) throw conflict(aggregate, id, expected, head.version);
-        const record: CommitRecord | undefined = conflicting
-          ? undefined
-          : {
-              aggregate,
-              id,
-              version: head.version + events.length,
-              commandId: opts.commandId,
-              correlationId: opts.correlationId ?? opts.commandId,
-              causationId: opts.causationId ?? opts.commandId,
-              timestamp: opts.timestamp ?? Date.now(),
-              traceparent: opts.traceparent,
-              events: events as DomainEvent[],
-            };
-        const knownSeq = head.seq;
+        if (expected !== undefined && expected !== head.version) {
+          if (!fresh) {
+            // The cached head may be behind another writer's commits.
+            await refreshHead(head, stem);
+            fresh = true;
+            continue;
+          }
+          const first = notDuplicate ? undefined : await probe(versionSubject(stem, head.version), opts.commandId);
+          if (first !== undefined) return first;
+          throw conflict(aggregate, id, expected, head.version);
+        }
+        const record: CommitRecord = {
+          aggregate,
+          id,
+          version: head.version + events.length,
+          commandId: opts.commandId,
+          correlationId: opts.correlationId ?? opts.commandId,
+          causationId: opts.causationId ?? opts.commandId,
+          timestamp: opts.timestamp ?? Date.now(),
+          traceparent: opts.traceparent,
+          events: events as DomainEvent[],
+        };
         // Filled directly: `set` canonicalises and validates each key and value, ~1 µs per append;
         // both keys are constants and toMsgId never yields CR, LF or surrounding whitespace.
         const h = new MsgHdrsImpl();
         h.headers.set('Nats-Msg-Id', [msgId]);
-        // A version mismatch is a conflict unless this commandId was appended before: NEVER_SEQ
-        // asks JetStream's dedupe without any chance of writing.
-        h.headers.set(EXPECTED_LAST_SUBJECT_SEQ, [record ? String(knownSeq) : NEVER_SEQ]);
-        const body = record ? encodeRecord(record) : undefined;
-        const ack = await publisher.publish(subject, body ?? EMPTY, h);
+        h.headers.set(EXPECTED_LAST_SUBJECT_SEQ, ['0']);
+        const body = encodeRecord(record);
+        const ack = await publisher.publish(versionSubject(stem, head.version), body, h);
         if (ack.ok) {
           if (ack.duplicate) {
-            const result = await duplicateOf(ack.seq, aggregate, id, body);
+            const result = await duplicateOf(ack.seq, `${aggregate}/${id}`, body);
             if (!result.duplicate) advanceHead(head, result.version, result.position);
             return result;
           }
-          if (!record) throw new InternalError(`${aggregate}/${id}: JetStream stored a message that could not match`);
           return stored(head, record, ack.seq);
         }
-        if (ack.errCode !== WRONG_LAST_SEQUENCE) {
-          throw new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
-            aggregate,
-            id,
-            errCode: ack.errCode,
-          });
-        }
+        if (ack.errCode !== WRONG_LAST_SEQUENCE) throw refused(aggregate, id, ack);
+        // Another commit builds on this version already.
         notDuplicate = true;
-        // Our head was right, so the expected version is simply wrong.
-        if (!record && parseWrongLastSequence(ack.description) === knownSeq) {
-          throw conflict(aggregate, id, expected ?? 0, head.version);
-        }
         if (attempt >= MAX_ATTEMPTS) {
           throw new ConcurrencyError(
             `${aggregate}/${id}: other writers kept appending to it; gave up after ${attempt} attempts`,
             { aggregate, id, attempts: attempt },
           );
         }
-        await lookupHead(head, subject);
+        await refreshHead(head, stem);
+        fresh = true;
       }
     } finally {
       head.busy -= 1;
@@ -382,7 +400,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     track,
     logger,
   });
-  const readStream = createNatsReadStream({ js, stream, subjectPrefix, direct, heads, track, assertOpen });
+  const readStream = createNatsReadStream({ subjectPrefix, chain, heads, assertOpen });
   const snapshots = createNatsSnapshotStore({
     prefix,
     publisher,
@@ -409,6 +427,11 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     async headPosition() {
       assertOpen();
       return (await streamState()).lastSeq;
+    },
+    commandResult(commandId) {
+      assertOpen();
+      // Any subject of the stream will do: the probe never writes.
+      return probe(`${subjectPrefix}lookup`, commandId);
     },
     snapshots,
     close() {

@@ -67,6 +67,15 @@ function expectedConfig(spec: StreamSpec): Expected {
   };
 }
 
+// The settings a deployment chooses: how to match an existing stream's value instead.
+const SETTING_HINTS: Partial<Record<keyof Expected, (have: unknown) => string>> = {
+  num_replicas: (have) => `replicas: ${String(have)} (serve --replicas ${String(have)}, env TRIBUTARY_REPLICAS)`,
+  storage: (have) => `storage: '${String(have)}' (serve --storage ${String(have)}, env TRIBUTARY_STORAGE)`,
+  max_age: (have) => `maxAge: ${Number(have) / 1e6} ms (serve --max-age ${Number(have) / 1e6}, env TRIBUTARY_MAX_AGE)`,
+  duplicate_window: (have) =>
+    `duplicateWindow: ${Number(have) / 1e6} ms (serve --duplicate-window ${Number(have) / 1e6}, env TRIBUTARY_DUPLICATE_WINDOW)`,
+};
+
 function differences(actual: StreamConfig, expected: Expected): string[] {
   const out: string[] = [];
   for (const key of Object.keys(expected) as Array<keyof Expected>) {
@@ -76,7 +85,9 @@ function differences(actual: StreamConfig, expected: Expected): string[] {
       key === 'subjects'
         ? [...(have as string[] | undefined ?? [])].sort().join('\n') === [...(want as string[])].sort().join('\n')
         : have === want;
-    if (!same) out.push(`${key} is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}`);
+    if (same) continue;
+    const hint = SETTING_HINTS[key];
+    out.push(`${key} is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}${hint ? `: to use the stream as it is, set ${hint(have)}` : ''}`);
   }
   return out;
 }

@@ -44,7 +44,15 @@ type Pending = {
   /** Set while waiting to publish again after a 503 (no stream listening yet). */
   retryTimer?: NodeJS.Timeout;
   noResponders: number;
+  /** When it was last sent: one without an ack for {@link RESEND_MS} is sent again. */
+  sentAt: number;
 };
+
+// A publish with no ack for this long is sent again (until its deadline). During a stream leader
+// election the servers drop what they receive, without an answer; sending again each second
+// lands the publish about a second after the new leader is up, instead of at the timeout. Safe:
+// every publish of the log is deduplicated by its Nats-Msg-Id (and a commit's subject must be empty).
+const RESEND_MS = 1000;
 
 const decoder = new TextDecoder();
 
@@ -78,7 +86,7 @@ function parseAck(msg: Msg): PublishAck {
  * - A 503 status (no stream listening, e.g. while JetStream restarts) is retried with a short
  *   backoff until the deadline: nothing was stored, so publishing again is safe.
  * - After a reconnect, every publish still waiting is sent again (see below), so a short outage
- *   delays appends instead of timing them out.
+ *   delays appends instead of timing them out; so is one unanswered for {@link RESEND_MS}.
  *
  * @example
  * ```ts
@@ -102,6 +110,7 @@ export function createJetStreamPublisher(
   let closed = false;
 
   const send = (id: number, p: Pending): void => {
+    p.sentAt = Date.now();
     try {
       nc.publish(p.subject, p.data, p.headers ? { reply: inbox + id, headers: p.headers } : { reply: inbox + id });
     } catch (err) {
@@ -171,7 +180,10 @@ export function createJetStreamPublisher(
     () => {
       const now = Date.now();
       for (const [id, p] of pending) {
-        if (p.deadline > now) break;
+        if (p.deadline > now) {
+          if (now - p.sentAt >= RESEND_MS && p.retryTimer === undefined && !closed) send(id, p);
+          continue;
+        }
         settle(id);
         p.reject(
           new TimeoutError(
@@ -200,7 +212,7 @@ export function createJetStreamPublisher(
       }
       return new Promise<PublishAck>((resolve, reject) => {
         const id = ++next;
-        const p: Pending = { subject, data, headers, deadline: Date.now() + timeout, resolve, reject, noResponders: 0 };
+        const p: Pending = { subject, data, headers, deadline: Date.now() + timeout, resolve, reject, noResponders: 0, sentAt: 0 };
         pending.set(id, p);
         send(id, p);
       });

@@ -193,10 +193,17 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
 
   // Predictions in issue order, each seeing the effect of the ones before (the mailbox order), on a
   // scratch copy of the world: positions and timestamps are not known yet and do not matter here.
+  // A re-send of a command of the same group that was not accepted joins that attempt, still
+  // running on the node (dispatch), so it gets the same refusal: a commandId is decided once.
   const predictAll = (commands: unknown[]): Prediction[] => {
     const scratch = structuredClone(world);
+    const refused = new Map<string, Prediction>();
     return commands.map((c, i) => {
+      const commandId = typeof c === 'object' && c !== null ? (c as { commandId?: unknown }).commandId : undefined;
+      const joined = typeof commandId === 'string' ? refused.get(commandId) : undefined;
+      if (joined !== undefined) return joined;
       const p = predict(scratch, c);
+      if (p.kind === 'error' && typeof commandId === 'string' && commandId !== '' && commands.indexOf(c) === i) refused.set(commandId, p);
       if (p.kind === 'accepted') {
         const commandId = (c as { commandId?: string }).commandId ?? `(generated ${i})`;
         record(scratch, expectedEnvelopes(scratch, p, { position: Number.NaN, timestamp: 0, commandId }));
