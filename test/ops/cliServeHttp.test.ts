@@ -1,8 +1,9 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { tempDir } from '../projection/support.js';
 import { runCli, tributaryBin } from '../support/runCli.js';
 import { scrape } from '../support/scrape.js';
@@ -89,7 +90,11 @@ describe('tributary serve --http', () => {
   });
 
   it('refuses a bad --http value and a port in use with a clear message and exit code 1', { timeout: 90_000 }, async () => {
-    const port = new URL(nodes[1]!.url).port;
+    // A port held by a plain listener: in use, whoever holds it.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    onTestFinished(() => void holder.close());
     const [bad, busy] = await Promise.all([
       runCli(['serve', '--http', 'localhost'], env()),
       runCli(['serve', '--stream', stream, '--prefix', prefix, '--http', `127.0.0.1:${port}`], env()),

@@ -97,6 +97,8 @@ export function register(program: Command): void {
         // A config problem is the user's to fix: said plainly too, not only in a JSON log line.
         if (err instanceof ConfigError) process.stderr.write(`tributary serve: ${err.message}\n`);
         logger.fatal({ error: toErrorShape(err) }, 'cannot start serving');
+        // Bounded like a shutdown: a half-started app must not keep the process alive.
+        setTimeout(() => process.exit(1), flags.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS).unref();
         await app?.close();
         process.exitCode = 1;
         return;

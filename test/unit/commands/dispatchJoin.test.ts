@@ -8,7 +8,8 @@ import { createApp } from '../../../src/createApp.js';
 describe('dispatch', () => {
   it('answers a retry of a command still running with that run, and runs it once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'trib-join-'));
-    const app = await createApp({ engine: 'embedded', dataDir, aggregates: [Account] });
+    // Without metrics, app.send is the dispatch itself (metrics wrap each call to time it).
+    const app = await createApp({ engine: 'embedded', dataDir, aggregates: [Account], metrics: false });
     try {
       await app.send({ type: 'OpenAccount', aggregate: 'Account', id: 'a-1', payload: { owner: 'Ada' }, commandId: 'open' });
       const deposit = { type: 'Deposit', aggregate: 'Account', id: 'a-1', payload: { amount: 5 }, commandId: 'dep' };
