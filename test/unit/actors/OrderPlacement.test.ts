@@ -2,6 +2,8 @@ import { describe, it } from 'vitest';
 import { Inventory, Order } from '../../../actors/index.js';
 import { given, type GivenEvent } from '../../../src/testing/index.js';
 
+// These specs assert through given/when/then: `.then` and `.thenRejects` reject with an
+// AssertionError on any difference (test/unit/testing/given.test.ts shows a wrong expectation fails).
 type History = GivenEvent<typeof Order>[];
 const tea = { sku: 'TEA-1', name: 'Green tea', quantity: 2, unitPrice: 450 };
 const mug = { sku: 'MUG-1', name: 'Mug', quantity: 1, unitPrice: 900 };
