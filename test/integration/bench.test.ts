@@ -32,7 +32,9 @@ describe('bench --quick --json', () => {
       expect(typeof m.unit).toBe('string');
       expect(Number.isFinite(m.value)).toBe(true);
       expect(m.ok, `${m.suite}/${m.metric}`).toBe(true);
-      if (m.baseline !== undefined) expect(m.ratio).toBeCloseTo(m.value / m.baseline, 2);
+      // A zero baseline (no GC at all in the raw run, say) has no ratio rather than Infinity.
+      if (m.baseline !== undefined && m.baseline > 0) expect(m.ratio).toBeCloseTo(m.value / m.baseline, 2);
+      if (m.baseline === 0) expect(m.ratio, `${m.suite}/${m.metric}`).toBeUndefined();
     }
     expect([...new Set(metrics.map((m) => m.suite))].sort()).toEqual([...SUITES].sort());
     // Each suite compares with its raw baseline in the same run.

@@ -1,10 +1,10 @@
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { errors as natsErrors, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { ConcurrencyError, NotFoundError } from '../../errors.js';
 import { childLogger, type Logger } from '../../logging/logger.js';
 import type { ProcessDefinition } from '../defineProcess.js';
 import type { ProcessRunner } from '../processRunner.js';
 import type { Process, ProcessStatus } from '../processTypes.js';
-import { createNatsProcessJournal, type NatsProcessJournal } from './natsProcessJournal.js';
+import { createNatsProcessJournal, JOURNAL_WRITER_HEADER, journalSubjects, type NatsProcessJournal } from './natsProcessJournal.js';
 
 /**
  * How nodes share a process on NATS. Defaults: a heartbeat every 500 ms, takeover after 3000 ms
@@ -24,6 +24,10 @@ export type ProcessOwnership = {
 
 /** @example `const every = ownership.heartbeat ?? OWNERSHIP_DEFAULTS.heartbeat` */
 export const OWNERSHIP_DEFAULTS = { heartbeat: 500, takeoverAfter: 3000 } as const;
+
+// Owner questions that may go unanswered (timed out, not "no responders") before a standby
+// takes the process over from a node that is still subscribed.
+const MAX_UNANSWERED = 3;
 
 /**
  * The subject on which the node running a process answers its status (JSON {@link RemoteProcessStatus}).
@@ -106,15 +110,36 @@ export function createNatsProcessHost(options: {
     },
   });
 
+  // Unanswered owner questions in a row. A busy owner (a loaded machine, a long replay) can miss
+  // heartbeats and answer late, yet still be subscribed: the server's "no responders" is the
+  // definite sign that nobody runs it, and silence counts as that only after a few tries.
+  let unanswered = 0;
   const someoneRuns = async (): Promise<boolean> => {
     try {
       const reply = await nc.request(ownerSubject, node, { timeout: Math.min(1000, takeoverAfter) });
+      unanswered = 0;
       return reply.string() !== node;
-    } catch {
-      // No responders (or no answer in time): nobody runs it.
-      return false;
+    } catch (err) {
+      const noResponders = err instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders());
+      if (noResponders) return false;
+      unanswered += 1;
+      return unanswered < MAX_UNANSWERED;
     }
   };
+
+  // The journal is the lease: whoever wrote its newest entry runs the process. A runner that sees
+  // another node's entry was replaced (it had stalled past the takeover) and stands down at once,
+  // rather than at its own next write, so that two nodes never both report running.
+  const journalWatch = nc.subscribe(journalSubjects(prefix, name), {
+    callback: (err, msg) => {
+      if (err || !owning) return;
+      const writer = msg.headers?.get(JOURNAL_WRITER_HEADER);
+      if (writer && writer !== node) {
+        logger.warn({ node, by: writer }, `process ${name}: another node took it over; this node stands down`);
+        void standDown().catch((e: unknown) => logger.error({ err: e }, `process ${name}: standing down failed`));
+      }
+    },
+  });
 
   const standDown = async () => {
     const was = runner;
@@ -167,6 +192,11 @@ export function createNatsProcessHost(options: {
       for (const sub of answering) sub.unsubscribe();
       answering = [];
       throw err;
+    }
+    if (!owning) {
+      // Replaced while starting (see the journal watch): this node never runs it.
+      await next.close();
+      return;
     }
     runner = next;
     logger.info({ node }, `process ${name}: this node runs it`);
@@ -225,6 +255,7 @@ export function createNatsProcessHost(options: {
       if (beating) clearInterval(beating);
       while (busy) await new Promise((r) => setTimeout(r, 10));
       beats.unsubscribe();
+      journalWatch.unsubscribe();
       await standDown();
     },
   };

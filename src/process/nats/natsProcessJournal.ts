@@ -1,5 +1,5 @@
 import { DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { decode, encode } from '../../codec/msgpack.js';
 import { ConcurrencyError } from '../../errors.js';
 import { natsFailure } from '../../eventLog/nats/directGet.js';
@@ -9,6 +9,21 @@ import type { InstanceRecord, OutboxEntry, ProcessInput } from '../processInstan
 import type { ProcessChange, ProcessStore, ProcessStoreState } from '../processStore.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
+
+/**
+ * The header naming the node that wrote a journal entry, so that a runner watching the journal's
+ * subjects learns it was replaced without decoding the entry.
+ *
+ * @example `msg.headers?.get(JOURNAL_WRITER_HEADER) // 'host-1234-ab12cd'`
+ */
+export const JOURNAL_WRITER_HEADER = 'Tributary-Process-Node';
+
+/**
+ * The subjects of one process's journal entries, `<prefix>.proc.<name>.j.<n>`.
+ *
+ * @example `nc.subscribe(journalSubjects('tributary', 'Fulfilment'))`
+ */
+export const journalSubjects = (prefix: string, name: string): string => `${prefix}.proc.${name}.j.*`;
 
 /**
  * Where the processes' journals live on NATS: a stream `<log stream>_PROCESSES` on
@@ -87,7 +102,9 @@ export function createNatsProcessJournal(options: { readonly nc: NatsConnection;
   const write = async (change: ProcessChange) => {
     const n = next;
     try {
-      await js.publish(subject(n), encode({ node, change } satisfies Entry), { expect: { lastSubjectSequence: 0 } });
+      const h = headers();
+      h.set(JOURNAL_WRITER_HEADER, node);
+      await js.publish(subject(n), encode({ node, change } satisfies Entry), { expect: { lastSubjectSequence: 0 }, headers: h });
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
         throw new ConcurrencyError(`process ${name}: another node wrote journal entry ${n}; this node no longer runs it`, { process: name, entry: n, node });
