@@ -58,7 +58,7 @@ function roleOptions(flags: ServeFlags, settings: Settings) {
  */
 export function register(program: Command): void {
   addStreamOptions(addLogFormatOption(addHttpOptions(addStreamOption(addConfigOption(addNatsOptions(program.command('serve')))))))
-    .description("host the config's aggregates (and projections) and serve them over NATS until SIGINT/SIGTERM")
+    .description("host the config's aggregates, projections and process managers, and serve them over NATS until SIGINT/SIGTERM")
     .option('--queue <group>', 'queue group shared by every node serving these commands (env TRIBUTARY_QUEUE; config nats.queue; default tributary-commands)')
     .addOption(
       new Option('--role <role>', 'write: aggregates and commands; read: projections and views; all: both (default: all with --data-dir, else write)').choices([
