@@ -21,7 +21,12 @@ export default defineConfig({
     // The CLI tests run the example domain, whose config is not at the top level (which the user
     // fixed): child processes inherit this.
     env: { TRIBUTARY_CONFIG: new URL('../actors/tributary.config.ts', import.meta.url).pathname },
-    testTimeout: 30_000,
+    // Two files at a time on a 2-core machine: most tests wait on servers and child processes, so
+    // this halves the wall time (vitest's default is one worker per core less one, here 1).
+    maxWorkers: 2,
+    // Room for the CLI tests, each of which starts several `tsx` processes, when two files share
+    // the cores.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
   },
 });
