@@ -99,8 +99,17 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const appendSeconds = byOne('outcome', histogram('tributary_append_duration_seconds', 'Event log append latency, by outcome (ok, duplicate or the error code).', LATENCY_BUCKETS));
   const batchSize = byOne('projection', histogram('tributary_projection_batch_commits', 'Commits per projection batch.', BATCH_BUCKETS));
   const batchSeconds = byOne('projection', histogram('tributary_projection_batch_duration_seconds', 'Time to apply and commit one projection batch.', LATENCY_BUCKETS));
-  // The command path's series, found by one string key instead of a label object per command.
-  const handled = new Map<string, { count: CounterSeries; seconds: HistogramSeries }>();
+  // The command path's series, by aggregate then type then code: three lookups of names the app
+  // already holds (their hashes cached), instead of building a key or a label object per command.
+  type TypeSeries = { seconds: HistogramSeries; byCode: Map<string, CounterSeries> };
+  const handled = new Map<string, Map<string, TypeSeries>>();
+  const typeSeries = (aggregate: string, type: string): TypeSeries => {
+    let byType = handled.get(aggregate);
+    if (byType === undefined) handled.set(aggregate, (byType = new Map()));
+    let series = byType.get(type);
+    if (series === undefined) byType.set(type, (series = { seconds: commandSeconds.series({ aggregate, type }), byCode: new Map() }));
+    return series;
+  };
 
   new Gauge({
     name: 'tributary_actors_live',
@@ -189,13 +198,10 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
 
   const observer: Observer = {
     commandHandled({ aggregate, type, code, seconds }) {
-      const key = `${aggregate}\u0000${type}\u0000${code}`;
-      let series = handled.get(key);
-      if (series === undefined) {
-        series = { count: commands.series({ aggregate, type, code }), seconds: commandSeconds.series({ aggregate, type }) };
-        handled.set(key, series);
-      }
-      series.count.value++;
+      const series = handled.get(aggregate)?.get(type) ?? typeSeries(aggregate, type);
+      let count = series.byCode.get(code);
+      if (count === undefined) series.byCode.set(code, (count = commands.series({ aggregate, type, code })));
+      count.value++;
       series.seconds.observe(seconds);
       if (code === 'conflict') conflicts(aggregate).value++;
     },
