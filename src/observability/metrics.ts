@@ -3,6 +3,7 @@ import type { ProcessStatus } from '../process/processTypes.js';
 import type { NatsStatus } from './natsStatus.js';
 import type { Observer } from './observer.js';
 import type { ProjectionSample, ProjectionSampler } from './projectionSampler.js';
+import { shardMetrics, type ShardSource } from './shardMetrics.js';
 import { seriesCounter, seriesHistogram, type CounterSeries, type HistogramSeries, type SeriesFamily } from './seriesMetrics.js';
 
 /**
@@ -34,6 +35,8 @@ export type MetricSources = {
   readonly nats?: NatsStatus;
   /** The process managers' statuses, read once per scrape (in memory, plus the log's head). */
   readonly processes?: () => Promise<readonly ProcessStatus[]>;
+  /** This write node's shard ownership (NATS engine, scale-out). */
+  readonly shards?: ShardSource;
 };
 
 /**
@@ -196,7 +199,10 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   processGauge('tributary_process_lag_commits', 'Commits a process manager has still to take from the log.', (s) => s.lag);
   processGauge('tributary_process_halted_instances', 'Process instances stopped on an input (see the process status).', (s) => s.halted.length);
 
+  const shards = shardMetrics(registry, counter);
+
   const observer: Observer = {
+    ...shards.observer,
     commandHandled({ aggregate, type, code, seconds }) {
       const series = handled.get(aggregate)?.get(type) ?? typeSeries(aggregate, type);
       let count = series.byCode.get(code);
@@ -223,6 +229,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     observer,
     bind(next) {
       sources = { ...sources, ...next };
+      if (next.shards) shards.bind(next.shards);
     },
   };
 }
