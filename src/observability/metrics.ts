@@ -1,4 +1,4 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProcessStatus } from '../process/processTypes.js';
 import type { NatsStatus } from './natsStatus.js';
 import type { Observer } from './observer.js';
@@ -130,12 +130,15 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       if (sources.nats) this.set(sources.nats.connected ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'tributary_nats_reconnects',
+  // A counter, so that rate() and increase() work on it: the connection's own count, read per scrape.
+  new Counter({
+    name: 'tributary_nats_reconnects_total',
     help: 'Reconnects of the NATS connection since start (NATS engine only).',
     registers,
     collect() {
-      if (sources.nats) this.set(sources.nats.reconnects);
+      if (!sources.nats) return;
+      this.reset();
+      this.inc(sources.nats.reconnects);
     },
   });
 

@@ -48,6 +48,26 @@ async function node(nodeId: string): Promise<{ app: NatsApp; ops: OpsServer }> {
 
 const account = { aggregate: 'Account' };
 
+// The first `sample` event of the dashboard's live feed.
+async function liveSample(url: string): Promise<{ shards: Array<Record<string, unknown>> }> {
+  const abort = new AbortController();
+  const res = await fetch(`${url}/events`, { signal: abort.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the live feed ended before a sample');
+      text += decoder.decode(value, { stream: true });
+      const frame = /event: sample\ndata: (.*)\n\n/.exec(text);
+      if (frame) return JSON.parse(frame[1]!) as { shards: Array<Record<string, unknown>> };
+    }
+  } finally {
+    abort.abort();
+  }
+}
+
 describe('shard ownership metrics, two write nodes on a real nats-server', () => {
   it('count shards owned, live nodes, forwarded commands and the shards each rebalance moves', async () => {
     const a = await node('node-a');
@@ -87,6 +107,8 @@ describe('shard ownership metrics, two write nodes on a real nats-server', () =>
     expect(forwardedByA).toBeLessThanOrEqual(ids.length - runOnA);
     expect(forwardedByB).toBeLessThanOrEqual(runOnA);
     expect(forwardedByA + forwardedByB).toBeGreaterThan(0);
+    // The dashboard's feed carries the same figures for its shard table.
+    expect((await liveSample(a.ops.url)).shards).toEqual([{ aggregate: 'Account', owned: ownedByA, nodes: 2, forwarded: forwardedByA }]);
 
     // node-b leaves gracefully: node-a takes its shards back at once.
     await b.ops.close();
