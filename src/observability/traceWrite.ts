@@ -53,10 +53,17 @@ export function createWriteTracing(): WriteTracing {
           };
           const span = tracer.startSpan('tributary.command.decide', { kind: kinds.internal, attributes }, active());
           commandStarted(command.commandId, span);
-          return registry.execute(definition, command).then((result) => {
-            commandEnded(command.commandId);
-            return endWithResult(span, result);
-          });
+          return registry.execute(definition, command).then(
+            (result) => {
+              commandEnded(command.commandId);
+              return endWithResult(span, result);
+            },
+            (err: unknown) => {
+              commandEnded(command.commandId);
+              endWithError(span, err);
+              throw err;
+            },
+          );
         },
         state: (definition, id) => registry.state(definition, id),
         get size() {
