@@ -20,6 +20,7 @@ import type { AppMetrics } from './observability/metrics.js';
 import { observeDispatch } from './observability/observeDispatch.js';
 import { observeLog } from './observability/observeLog.js';
 import type { Observer } from './observability/observer.js';
+import type { ShardSource } from './observability/shardMetrics.js';
 import { activeTraceFields } from './observability/tracing.js';
 import { createProjections, type Projections, type ProjectionsOptions } from './projection/createProjections.js';
 import type { ProjectionDefinition } from './projection/defineProjection.js';
@@ -252,15 +253,21 @@ function openLog(options: AppOptions, logger: Logger): Promise<EventLog> {
 
 type NatsCommands = { readonly remote: CommandClient; readonly commands: CommandService | undefined };
 
-async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, send: App['send'], logger: Logger): Promise<NatsCommands> {
+async function startNatsCommands(
+  options: NatsAppOptions,
+  log: NatsEventLog,
+  send: App['send'],
+  logger: Logger,
+  observer: Observer,
+): Promise<NatsCommands & { readonly shards: ShardSource | undefined }> {
   const remote = createCommandClient({ nc: log.connection, prefix: log.prefix, timeout: options.commandTimeout });
-  if (options.serveCommands === false) return { remote, commands: undefined };
+  if (options.serveCommands === false) return { remote, commands: undefined, shards: undefined };
   const aggregates = options.aggregates.map((d) => d.name);
   const shards = options.ownership ?? true;
   const ownership =
     shards === false
       ? undefined
-      : createShardOwnership({ nc: log.connection, prefix: log.prefix, aggregates, logger, ...(shards === true ? {} : shards) });
+      : createShardOwnership({ nc: log.connection, prefix: log.prefix, aggregates, logger, observer, ...(shards === true ? {} : shards) });
   try {
     const commands = await createCommandService({
       nc: log.connection,
@@ -271,8 +278,9 @@ async function startNatsCommands(options: NatsAppOptions, log: NatsEventLog, sen
       maxPayload: options.maxCommandBytes,
       ownership,
       logger,
+      observer,
     });
-    return { remote, commands };
+    return { remote, commands, shards: ownership && { ownership, aggregates } };
   } catch (err) {
     ownership?.stop();
     await remote.close();
@@ -402,12 +410,14 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     throw err;
   }
   let nats: (NatsCommands & Pick<NatsApp, 'views' | 'viewService'>) | undefined;
+  let shards: ShardSource | undefined;
   if (options.engine === 'nats') {
     const natsLog = log as NatsEventLog;
     try {
-      const commands = await startNatsCommands(options, natsLog, send, logger);
+      const { remote, commands, shards: owned } = await startNatsCommands(options, natsLog, send, logger, observer);
+      shards = owned;
       const client = createViewClient({ nc: natsLog.connection, prefix: natsLog.prefix });
-      nats = { ...commands, views: client, viewService: views.service };
+      nats = { remote, commands, views: client, viewService: views.service };
     } catch (err) {
       await registry.close();
       await views.close();
@@ -433,6 +443,7 @@ export async function createApp(options: AppOptions): Promise<App | NatsApp> {
     liveActors: () => registry.size,
     statuses: () => views.projections.statuses(),
     processes: () => processes.statuses(),
+    ...(shards && { shards }),
     closing: () => closed !== undefined,
   });
 

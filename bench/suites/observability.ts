@@ -33,7 +33,28 @@ const dropped: SpanExporter = {
   shutdown: () => Promise.resolve(),
 };
 
-async function runW1(w1: W1, setting: Setting): Promise<{ seconds: number; cpuSeconds: number; ok: boolean }> {
+// The SDK is registered only around the traced runs: with it, every promise of the process pays
+// the context manager's async hooks, and "off" must not pay for tracing.
+async function traced<T>(on: boolean, run: () => Promise<T>): Promise<T> {
+  if (!on) return run();
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropped)] });
+  trace.setGlobalTracerProvider(provider);
+  try {
+    return await run();
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  }
+}
+
+function runW1(w1: W1, setting: Setting): Promise<{ seconds: number; cpuSeconds: number; ok: boolean }> {
+  return traced(setting.tracing, () => runW1Once(w1, setting));
+}
+
+async function runW1Once(w1: W1, setting: Setting): Promise<{ seconds: number; cpuSeconds: number; ok: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'trib-bench-obs-'));
   const app = await createApp({ engine: 'embedded', dataDir: dir, aggregates: [Account], logger: benchLogger, metrics: setting.metrics, tracing: setting.tracing });
   try {
@@ -75,12 +96,22 @@ async function rawLmdbRate(w1: W1): Promise<number> {
   return records.length / seconds;
 }
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+type Rates = { rate: number; perCpu: number };
+
 /**
  * `npm run bench -- observability`: the cost of metrics and of tracing on W1 (embedded engine,
  * 2,000 in flight), each setting run in turn, round after round, in the same process: both off,
- * metrics only, and metrics with tracing into a real OpenTelemetry SDK that drops the spans. The
- * ratios are against "off" in the same run; the best round of each setting counts, after a
- * warm-up round of each.
+ * metrics only, and metrics with tracing into a real OpenTelemetry SDK (registered for those runs
+ * only) that drops the spans. After a warm-up round of each, two readings against "off" in the
+ * same run: the best round of each setting, and the median over rounds of each round's own ratio
+ * (its settings run back to back, in alternating order, so a load spike on a shared machine
+ * shifts one round rather than one setting).
  *
  * @example
  * ```sh
@@ -90,34 +121,49 @@ async function rawLmdbRate(w1: W1): Promise<number> {
 export const observabilitySuite: Suite = async (report: Report, { quick }) => {
   const suite = 'observability';
   const w1 = createW1(quick ? { accounts: 1000, operations: 10_000 } : {});
-  const rounds = quick ? 2 : 3;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropped)] });
-  trace.setGlobalTracerProvider(provider);
+  const rounds = quick ? 2 : 5;
 
   // Warm up (JIT, lmdb) so that the first setting measured is not the one that pays for it.
   for (const setting of SETTINGS) await runW1(createW1({ accounts: 500, operations: 5000 }), setting);
   // Throughput, and commands per CPU-second of this process: on a shared machine the second is
   // the steadier measure of what the instrumentation itself costs.
-  const best = new Map<Setting['name'], number>();
-  const bestCpu = new Map<Setting['name'], number>();
+  const byRound: Array<Map<Setting['name'], Rates>> = [];
   let ok = true;
   for (let round = 0; round < rounds; round++) {
-    for (const setting of SETTINGS) {
+    const measured = new Map<Setting['name'], Rates>();
+    for (const setting of round % 2 === 0 ? SETTINGS : [...SETTINGS].reverse()) {
       const run = await runW1(w1, setting);
       ok &&= run.ok;
-      best.set(setting.name, Math.max(best.get(setting.name) ?? 0, w1.operations.length / run.seconds));
-      bestCpu.set(setting.name, Math.max(bestCpu.get(setting.name) ?? 0, w1.operations.length / run.cpuSeconds));
+      measured.set(setting.name, { rate: w1.operations.length / run.seconds, perCpu: w1.operations.length / run.cpuSeconds });
     }
+    byRound.push(measured);
   }
   const raw = await rawLmdbRate(w1);
-  await provider.shutdown();
 
-  const off = best.get('off')!;
+  const best = (name: Setting['name'], of: keyof Rates) => Math.max(...byRound.map((r) => r.get(name)![of]));
+  const middle = (name: Setting['name'], of: keyof Rates) => median(byRound.map((r) => r.get(name)![of]));
+  const pairedRatio = (name: Setting['name'], of: keyof Rates) => Math.round(1000 * median(byRound.map((r) => r.get(name)![of] / r.get('off')![of]))) / 1000;
+  const off = best('off', 'rate');
   report.add({ suite, metric: 'W1 commands/s, metrics and tracing off, vs raw LMDB put', value: off, unit: 'cmd/s', baseline: raw, ok });
-  report.add({ suite, metric: 'W1 commands/s, metrics on, vs off', value: best.get('metrics')!, unit: 'cmd/s', baseline: off, ok });
-  report.add({ suite, metric: 'W1 commands/s, metrics and tracing on, vs off', value: best.get('metrics+tracing')!, unit: 'cmd/s', baseline: off, ok });
-  const offCpu = bestCpu.get('off')!;
-  report.add({ suite, metric: 'W1 commands per CPU-second, metrics on, vs off', value: bestCpu.get('metrics')!, unit: 'cmd/cpu-s', baseline: offCpu, ok });
-  report.add({ suite, metric: 'W1 commands per CPU-second, metrics and tracing on, vs off', value: bestCpu.get('metrics+tracing')!, unit: 'cmd/cpu-s', baseline: offCpu, ok });
+  const readings = [
+    ['metrics', 'metrics on'],
+    ['metrics+tracing', 'metrics and tracing on'],
+  ] as const;
+  for (const [of, unit, what] of [
+    ['rate', 'cmd/s', 'W1 commands/s'],
+    ['perCpu', 'cmd/cpu-s', 'W1 commands per CPU-second'],
+  ] as const) {
+    for (const [name, label] of readings) {
+      report.add({ suite, metric: `${what}, ${label}, vs off, best rounds`, value: best(name, of), unit, baseline: best('off', of), ok });
+      report.add({
+        suite,
+        metric: `${what}, ${label}, vs off, median of round ratios`,
+        value: middle(name, of),
+        unit,
+        baseline: middle('off', of),
+        ratio: pairedRatio(name, of),
+        ok,
+      });
+    }
+  }
 };

@@ -2,6 +2,7 @@ import { headers, Match, type Msg, type NatsConnection, type Subscription } from
 import { ConfigError, InternalError, ValidationError, toErrorShape } from '../errors.js';
 import { assertAggregateName } from '../eventLog/subjectToken.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import type { Observer } from '../observability/observer.js';
 import { SpanAttributes, endWithError, startSpan, traceReceive } from '../observability/tracing.js';
 import type { Command, CommandResult } from './command.js';
 import {
@@ -53,6 +54,8 @@ export type CommandServiceOptions = {
    */
   ownership?: ShardOwnership;
   logger?: Logger;
+  /** Told of each command forwarded to its owner (metrics). */
+  observer?: Observer;
 };
 
 /**
@@ -231,6 +234,7 @@ export async function createCommandService(options: CommandServiceOptions): Prom
     if (owner === undefined || owner === ownership?.nodeId) return false;
     try {
       nc.publish(forwardBase(owner, aggregate) + id, msg.data, msg.headers ? { reply: replyTo, headers: msg.headers } : { reply: replyTo });
+      options.observer?.commandForwarded?.(aggregate);
       return true;
     } catch (err) {
       logger.warn({ err, subject: msg.subject, owner }, 'could not forward a command to its owner; running it here');

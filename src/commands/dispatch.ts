@@ -87,7 +87,7 @@ export function createDispatch(options: DispatchOptions): Dispatch {
 
   const internal = (command: Command, err: unknown): CommandResult => {
     const shape = toErrorShape(err);
-    if (shape.code === 'internal') logger.error({ aggregate: command?.aggregate, id: command?.id, err }, 'dispatch failed');
+    if (shape.code === 'internal') logger.error({ aggregate: command?.aggregate, id: command?.id, commandId: command?.commandId, err }, 'dispatch failed');
     return { ok: false, error: shape };
   };
 

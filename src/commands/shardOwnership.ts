@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../logging/logger.js';
+import type { Observer } from '../observability/observer.js';
 
 /** Shards per aggregate type: an aggregate instance's shard is a hash of its name and id. */
 export const SHARDS = 256;
@@ -27,6 +28,8 @@ export type ShardOwnershipOptions = {
   heartbeatMs?: number;
   leaseMs?: number;
   logger: Logger;
+  /** Told of every membership change (metrics). */
+  observer?: Observer;
 };
 
 /**
@@ -165,6 +168,7 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
   const changed = (why: string, node: string) => {
     cache = new Map();
     logger.info({ node, why, members: hosted.map((a) => ({ aggregate: a, members: members(a).length })) }, 'write-node membership changed');
+    options.observer?.ownershipChanged?.(why);
   };
 
   const subs: Subscription[] = [

@@ -15,8 +15,8 @@ export type LoggerOptions = {
    * else pretty when stdout is a terminal and JSON otherwise.
    */
   format?: LogFormat;
-  /** Fields merged into every line, computed per line (the trace id of the active span). */
-  mixin?: () => Record<string, unknown>;
+  /** Fields merged into every line, computed per line from the line's own fields (its trace id). */
+  mixin?: (fields: object) => Record<string, unknown>;
 };
 
 /** How log lines are written. */

@@ -7,6 +7,7 @@ import { createMetrics, type AppMetrics, type MetricsOptions } from './metrics.j
 import { watchNatsStatus } from './natsStatus.js';
 import { combineObservers, noopObserver, type Observer } from './observer.js';
 import { createProjectionSampler } from './projectionSampler.js';
+import type { ShardSource } from './shardMetrics.js';
 import { createWriteTracing, type WriteTracing } from './traceWrite.js';
 import { tracingObserver } from './tracing.js';
 
@@ -63,6 +64,8 @@ export type AppParts = {
   readonly statuses: () => Promise<ProjectionStatus[]>;
   /** The process managers' statuses (for their gauges); none when the app runs no process. */
   readonly processes?: () => Promise<readonly ProcessStatus[]>;
+  /** This write node's shard ownership, when it serves commands on NATS with scale-out. */
+  readonly shards?: ShardSource;
   readonly closing: () => boolean;
 };
 
@@ -99,7 +102,7 @@ export function createAppObservability(options: ObservabilityOptions): AppObserv
     attach(parts) {
       const nats = parts.log.engine === 'nats' ? watchNatsStatus((parts.log as NatsEventLog).connection) : undefined;
       const projections = createProjectionSampler({ statuses: parts.statuses, log: parts.log });
-      metrics?.bind({ liveActors: parts.liveActors, projections, nats, ...(parts.processes && { processes: parts.processes }) });
+      metrics?.bind({ liveActors: parts.liveActors, projections, nats, ...(parts.processes && { processes: parts.processes }), ...(parts.shards && { shards: parts.shards }) });
       const logOpen = () => !parts.closing() && (parts.log.engine !== 'nats' || !(parts.log as NatsEventLog).connection.isClosed());
       return {
         health: (bounds) => checkHealth({ logOpen, liveActors: parts.liveActors, projections, nats }, bounds),

@@ -38,11 +38,33 @@ export type LiveFeedOptions = {
 
 type Counted = { labels: Record<string, string | number>; value: number };
 
-async function commandCounts(app: OpsSource): Promise<Counted[]> {
-  const metric = app.metrics?.registry.getSingleMetric('tributary_commands_total');
+async function family(app: OpsSource, name: string): Promise<Counted[]> {
+  const metric = app.metrics?.registry.getSingleMetric(name);
   if (metric === undefined) return [];
   return (await metric.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
 }
+
+// Rows keyed by one label, one column per metric: what the page's process and shard tables show.
+async function rows(app: OpsSource, label: string, columns: Record<string, string>): Promise<Array<Record<string, string | number>>> {
+  const byKey = new Map<string, Record<string, string | number>>();
+  for (const [column, name] of Object.entries(columns)) {
+    for (const v of await family(app, name)) {
+      const key = String(v.labels[label]);
+      const row = byKey.get(key) ?? { [label]: key };
+      row[column] = Number(row[column] ?? 0) + v.value;
+      byKey.set(key, row);
+    }
+  }
+  return [...byKey.values()];
+}
+
+const PROCESS_COLUMNS = {
+  outbox: 'tributary_process_outbox_commands',
+  timers: 'tributary_process_timers_pending',
+  lag: 'tributary_process_lag_commits',
+  halted: 'tributary_process_halted_instances',
+};
+const SHARD_COLUMNS = { owned: 'tributary_shards_owned', nodes: 'tributary_write_nodes', forwarded: 'tributary_commands_forwarded_total' };
 
 /**
  * Creates the feed of one server.
@@ -68,8 +90,13 @@ export function createLiveFeed(app: OpsSource, options: LiveFeedOptions = {}): L
 
   const tick = async () => {
     try {
-      const [health, commands] = await Promise.all([app.health(bounds), commandCounts(app)]);
-      send('sample', { at: Date.now(), health, commands });
+      const [health, commands, processes, shards] = await Promise.all([
+        app.health(bounds),
+        family(app, 'tributary_commands_total'),
+        rows(app, 'process', PROCESS_COLUMNS),
+        rows(app, 'aggregate', SHARD_COLUMNS),
+      ]);
+      send('sample', { at: Date.now(), health, commands, processes, shards });
     } catch (err) {
       send('sample', { at: Date.now(), error: err instanceof Error ? err.message : String(err) });
     }

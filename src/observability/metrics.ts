@@ -1,8 +1,9 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProcessStatus } from '../process/processTypes.js';
 import type { NatsStatus } from './natsStatus.js';
 import type { Observer } from './observer.js';
 import type { ProjectionSample, ProjectionSampler } from './projectionSampler.js';
+import { shardMetrics, type ShardSource } from './shardMetrics.js';
 import { seriesCounter, seriesHistogram, type CounterSeries, type HistogramSeries, type SeriesFamily } from './seriesMetrics.js';
 
 /**
@@ -34,6 +35,8 @@ export type MetricSources = {
   readonly nats?: NatsStatus;
   /** The process managers' statuses, read once per scrape (in memory, plus the log's head). */
   readonly processes?: () => Promise<readonly ProcessStatus[]>;
+  /** This write node's shard ownership (NATS engine, scale-out). */
+  readonly shards?: ShardSource;
 };
 
 /**
@@ -99,8 +102,17 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const appendSeconds = byOne('outcome', histogram('tributary_append_duration_seconds', 'Event log append latency, by outcome (ok, duplicate or the error code).', LATENCY_BUCKETS));
   const batchSize = byOne('projection', histogram('tributary_projection_batch_commits', 'Commits per projection batch.', BATCH_BUCKETS));
   const batchSeconds = byOne('projection', histogram('tributary_projection_batch_duration_seconds', 'Time to apply and commit one projection batch.', LATENCY_BUCKETS));
-  // The command path's series, found by one string key instead of a label object per command.
-  const handled = new Map<string, { count: CounterSeries; seconds: HistogramSeries }>();
+  // The command path's series, by aggregate then type then code: three lookups of names the app
+  // already holds (their hashes cached), instead of building a key or a label object per command.
+  type TypeSeries = { seconds: HistogramSeries; byCode: Map<string, CounterSeries> };
+  const handled = new Map<string, Map<string, TypeSeries>>();
+  const typeSeries = (aggregate: string, type: string): TypeSeries => {
+    let byType = handled.get(aggregate);
+    if (byType === undefined) handled.set(aggregate, (byType = new Map()));
+    let series = byType.get(type);
+    if (series === undefined) byType.set(type, (series = { seconds: commandSeconds.series({ aggregate, type }), byCode: new Map() }));
+    return series;
+  };
 
   new Gauge({
     name: 'tributary_actors_live',
@@ -118,12 +130,15 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       if (sources.nats) this.set(sources.nats.connected ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'tributary_nats_reconnects',
+  // A counter, so that rate() and increase() work on it: the connection's own count, read per scrape.
+  new Counter({
+    name: 'tributary_nats_reconnects_total',
     help: 'Reconnects of the NATS connection since start (NATS engine only).',
     registers,
     collect() {
-      if (sources.nats) this.set(sources.nats.reconnects);
+      if (!sources.nats) return;
+      this.reset();
+      this.inc(sources.nats.reconnects);
     },
   });
 
@@ -187,15 +202,15 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   processGauge('tributary_process_lag_commits', 'Commits a process manager has still to take from the log.', (s) => s.lag);
   processGauge('tributary_process_halted_instances', 'Process instances stopped on an input (see the process status).', (s) => s.halted.length);
 
+  const shards = shardMetrics(registry, counter);
+
   const observer: Observer = {
+    ...shards.observer,
     commandHandled({ aggregate, type, code, seconds }) {
-      const key = `${aggregate}\u0000${type}\u0000${code}`;
-      let series = handled.get(key);
-      if (series === undefined) {
-        series = { count: commands.series({ aggregate, type, code }), seconds: commandSeconds.series({ aggregate, type }) };
-        handled.set(key, series);
-      }
-      series.count.value++;
+      const series = handled.get(aggregate)?.get(type) ?? typeSeries(aggregate, type);
+      let count = series.byCode.get(code);
+      if (count === undefined) series.byCode.set(code, (count = commands.series({ aggregate, type, code })));
+      count.value++;
       series.seconds.observe(seconds);
       if (code === 'conflict') conflicts(aggregate).value++;
     },
@@ -217,6 +232,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     observer,
     bind(next) {
       sources = { ...sources, ...next };
+      if (next.shards) shards.bind(next.shards);
     },
   };
 }

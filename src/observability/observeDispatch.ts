@@ -17,15 +17,32 @@ export const UNKNOWN_LABEL = 'unknown';
  * label({ aggregate: 'Nope', type: 'x' }); // { aggregate: 'unknown', type: 'unknown' }
  * ```
  */
-export function commandLabels(aggregates: readonly AnyAggregateDefinition[]): (command: unknown) => { aggregate: string; type: string } {
-  const known = new Map(aggregates.map((d) => [d.name, new Set(Object.keys(d.commands))] as const));
+export function commandLabels(aggregates: readonly AnyAggregateDefinition[]): (command: unknown) => CommandLabels {
+  // One frozen label object per known (aggregate, type), handed out again for every command.
+  const unknown: CommandLabels = Object.freeze({ aggregate: UNKNOWN_LABEL, type: UNKNOWN_LABEL });
+  const known = new Map(
+    aggregates.map((d) => {
+      const types = new Map(Object.keys(d.commands).map((type) => [type, Object.freeze({ aggregate: d.name, type })] as const));
+      return [d.name, { types, other: Object.freeze({ aggregate: d.name, type: UNKNOWN_LABEL }) }] as const;
+    }),
+  );
   return (command) => {
     const c = (typeof command === 'object' && command !== null ? command : {}) as Partial<Record<'aggregate' | 'type', unknown>>;
-    const types = typeof c.aggregate === 'string' ? known.get(c.aggregate) : undefined;
-    if (types === undefined) return { aggregate: UNKNOWN_LABEL, type: UNKNOWN_LABEL };
-    return { aggregate: c.aggregate as string, type: typeof c.type === 'string' && types.has(c.type) ? c.type : UNKNOWN_LABEL };
+    const entry = typeof c.aggregate === 'string' ? known.get(c.aggregate) : undefined;
+    if (entry === undefined) return unknown;
+    return (typeof c.type === 'string' ? entry.types.get(c.type) : undefined) ?? entry.other;
   };
 }
+
+/**
+ * The bounded labels of one command: its aggregate and type names, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * const labels: CommandLabels = { aggregate: 'Account', type: 'Deposit' };
+ * ```
+ */
+export type CommandLabels = { readonly aggregate: string; readonly type: string };
 
 /**
  * Wraps a dispatch so that every answer is reported as `observer.commandHandled`, timed from the
@@ -41,7 +58,8 @@ export function observeDispatch(send: Dispatch, aggregates: readonly AnyAggregat
   if (handled === undefined) return send;
   const labels = commandLabels(aggregates);
   const report = (command: Command, started: number, result: CommandResult): CommandResult => {
-    handled({ ...labels(command), code: result.ok ? 'ok' : result.error.code, seconds: (performance.now() - started) / 1000 });
+    const { aggregate, type } = labels(command);
+    handled({ aggregate, type, code: result.ok ? 'ok' : result.error.code, seconds: (performance.now() - started) / 1000 });
     return result;
   };
   return (command) => {

@@ -47,6 +47,10 @@ export type Observer = {
   snapshotSaved?(aggregate: string): void;
   /** One append finished; `outcome` is `ok`, `duplicate` or the error code. */
   appended?(seconds: number, outcome: string): void;
+  /** A command that arrived here was forwarded to the write node owning its shard. */
+  commandForwarded?(aggregate: string): void;
+  /** The write nodes this node sees changed (`joined`, `left` or `lease expired`): shards may have moved. */
+  ownershipChanged?(reason: string): void;
   /** A projection applied and committed `commits` (in position order) in `seconds`. */
   projectionBatch?(projection: string, commits: readonly Commit[], seconds: number): void;
 };

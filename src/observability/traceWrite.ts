@@ -1,7 +1,9 @@
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { AggregateRegistry } from '../aggregate/aggregateRegistry.js';
 import type { EventLog } from '../eventLog/eventLog.js';
+import { commandEnded, commandSpan, commandStarted } from './commandSpans.js';
 import { wrapLog } from './wrapLog.js';
-import { SpanAttributes, type TraceSpan, endWithError, endWithResult, startSpan, traceparentOf, tracerRegistered } from './tracing.js';
+import { SpanAttributes, endWithError, endWithResult, registeredTracer, spanContexts, traceparentOf } from './tracing.js';
 
 /**
  * Traces the write side: a `tributary.command.decide` span per command run on its aggregate, and
@@ -20,9 +22,12 @@ export type WriteTracing = {
   log(log: EventLog): EventLog;
 };
 
+const identity: WriteTracing = { registry: (r) => r, log: (l) => l };
+
 /**
  * Creates the write-side tracing of one app; both wrappers are the identity unless a tracer
- * provider is registered (see {@link tracerRegistered}) when the app starts.
+ * provider is registered (see `tracerRegistered`) when the app starts. The spans go straight to
+ * that provider's tracer, looked up once here: they are made for every command.
  *
  * @example
  * ```ts
@@ -30,27 +35,35 @@ export type WriteTracing = {
  * ```
  */
 export function createWriteTracing(): WriteTracing {
-  const deciding = new Map<string, TraceSpan>();
+  const tracer: Tracer | undefined = registeredTracer();
+  const contexts = spanContexts();
+  if (tracer === undefined || contexts === undefined) return identity;
+  const { active, under, kinds } = contexts;
   return {
     registry(registry) {
-      if (!tracerRegistered()) return registry;
       return {
         execute(definition, command) {
-          const span = startSpan('tributary.command.decide', {
+          const attributes = {
             [SpanAttributes.aggregate]: command.aggregate,
             [SpanAttributes.aggregateId]: command.id,
             [SpanAttributes.commandType]: command.type,
             [SpanAttributes.commandId]: command.commandId,
             [SpanAttributes.correlationId]: command.correlationId ?? command.commandId,
             [SpanAttributes.causationId]: command.commandId,
-          });
-          if (span !== undefined) deciding.set(command.commandId, span);
-          // Not made the active span: entering a context per command costs more than the trace
-          // gains here, and the append span finds this one by commandId anyway.
-          return registry.execute(definition, command).then((result) => {
-            if (span !== undefined) deciding.delete(command.commandId);
-            return endWithResult(span, result);
-          });
+          };
+          const span = tracer.startSpan('tributary.command.decide', { kind: kinds.internal, attributes }, active());
+          commandStarted(command.commandId, span);
+          return registry.execute(definition, command).then(
+            (result) => {
+              commandEnded(command.commandId);
+              return endWithResult(span, result);
+            },
+            (err: unknown) => {
+              commandEnded(command.commandId);
+              endWithError(span, err);
+              throw err;
+            },
+          );
         },
         state: (definition, id) => registry.state(definition, id),
         get size() {
@@ -64,20 +77,23 @@ export function createWriteTracing(): WriteTracing {
       };
     },
     log(log) {
-      if (!tracerRegistered()) return log;
       return wrapLog(log, {
-        async append(aggregate, id, events, options) {
+        append(aggregate, id, events, options) {
           // The decide span (its parent) holds the command's attributes; this one adds where it landed.
-          const span = startSpan('tributary.log.append', { [SpanAttributes.aggregate]: aggregate }, { parent: deciding.get(options.commandId), kind: 'client' });
-          try {
-            const result = await log.append(aggregate, id, events, { ...options, traceparent: traceparentOf(span) });
-            span?.setAttribute(SpanAttributes.position, result.position);
-            span?.end();
-            return result;
-          } catch (err) {
-            endWithError(span, err);
-            throw err;
-          }
+          const parent = commandSpan(options.commandId);
+          const within: Context = parent === undefined ? active() : under(parent);
+          const span = tracer.startSpan('tributary.log.append', { kind: kinds.client, attributes: { [SpanAttributes.aggregate]: aggregate } }, within);
+          return log.append(aggregate, id, events, { ...options, traceparent: traceparentOf(span) }).then(
+            (result) => {
+              span.setAttribute(SpanAttributes.position, result.position);
+              span.end();
+              return result;
+            },
+            (err: unknown) => {
+              endWithError(span, err);
+              throw err;
+            },
+          );
         },
       });
     },

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Otel from '@opentelemetry/api';
+import { commandSpan } from './commandSpans.js';
 import type { Observer } from './observer.js';
 
 // @opentelemetry/api is an optional peer dependency: without it every function here is a no-op.
@@ -53,18 +54,53 @@ export type TraceSpan = Otel.Span;
  * ```
  */
 export function tracerRegistered(): boolean {
-  if (api === undefined) return false;
+  return registeredTracer() !== undefined;
+}
+
+/**
+ * The tracer of the provider registered now, without the API's proxy in front of it; undefined
+ * when none is registered. For the per-command spans: the write side looks it up once when the
+ * app starts instead of going through the proxy and this check for every span.
+ *
+ * @example
+ * ```ts
+ * const tracer = registeredTracer();
+ * tracer?.startSpan('tributary.command.decide').end();
+ * ```
+ */
+export function registeredTracer(): Otel.Tracer | undefined {
+  if (api === undefined) return undefined;
   const provider = api.trace.getTracerProvider();
-  return !(provider instanceof api.ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+  if (!(provider instanceof api.ProxyTracerProvider)) return provider.getTracer(TRACER_NAME);
+  const delegate = provider.getDelegate();
+  return delegate === NOOP_PROVIDER ? undefined : delegate.getTracer(TRACER_NAME);
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+const TRACER_NAME = 'tributary';
 // The API's proxy tracer: it follows whichever provider is registered, even later.
-const tracer: Otel.Tracer | undefined = api?.trace.getTracer('tributary');
+const tracer: Otel.Tracer | undefined = api?.trace.getTracer(TRACER_NAME);
 // The API's own no-op provider, which a proxy delegates to until a real one is registered.
 const NOOP_PROVIDER = api && new api.ProxyTracerProvider().getDelegate();
 const KINDS = api && { client: api.SpanKind.CLIENT, server: api.SpanKind.SERVER, consumer: api.SpanKind.CONSUMER, internal: api.SpanKind.INTERNAL };
+
+/**
+ * The context helpers of the OpenTelemetry API, for code that starts spans on a tracer of its own
+ * (see {@link registeredTracer}); undefined without the API.
+ *
+ * @example
+ * ```ts
+ * const span = tracer.startSpan('tributary.log.append', { kind: contexts.kinds.client }, contexts.under(parent));
+ * ```
+ */
+export function spanContexts():
+  | { active: () => Otel.Context; under: (parent: TraceSpan) => Otel.Context; kinds: NonNullable<typeof KINDS> }
+  | undefined {
+  if (api === undefined || KINDS === undefined) return undefined;
+  const { context, trace, ROOT_CONTEXT } = api;
+  return { active: () => context.active(), under: (parent) => trace.setSpan(ROOT_CONTEXT, parent), kinds: KINDS };
+}
 
 /**
  * The W3C `traceparent` of a span (`00-<trace id>-<span id>-<flags>`), or undefined for a span
@@ -77,7 +113,9 @@ const KINDS = api && { client: api.SpanKind.CLIENT, server: api.SpanKind.SERVER,
  */
 export function traceparentOf(span: TraceSpan | undefined): string | undefined {
   const c = span?.spanContext();
-  if (c === undefined || api === undefined || !api.isSpanContextValid(c)) return undefined;
+  // The ids of a span are the API's invalid ones or well-formed (its own check would run two
+  // regular expressions per command).
+  if (c === undefined || api === undefined || c.traceId === api.INVALID_TRACEID || c.spanId === api.INVALID_SPANID) return undefined;
   return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
@@ -168,16 +206,22 @@ export function endWithError(span: TraceSpan | undefined, err: unknown): void {
 }
 
 /**
- * The trace and span id of the active span, for log lines (`trace_id`, `span_id`); empty when none.
+ * The trace and span id of a log line (`trace_id`, `span_id`), as a pino mixin: the span of the
+ * command the line names (its `commandId` field, while that command runs in this process), else
+ * the active span; empty when neither. That is how the lines of a command run in its mailbox,
+ * outside its caller's async context, carry its trace too.
  *
  * @example
  * ```ts
  * const logger = createLogger({ mixin: activeTraceFields });
  * ```
  */
-export function activeTraceFields(): Record<string, string> {
-  const c = api?.trace.getActiveSpan()?.spanContext();
-  if (c === undefined || !api!.isSpanContextValid(c)) return {};
+export function activeTraceFields(fields?: object): Record<string, string> {
+  if (api === undefined) return {};
+  const commandId = (fields as { commandId?: unknown } | undefined)?.commandId;
+  const span = (typeof commandId === 'string' ? commandSpan(commandId) : undefined) ?? api.trace.getActiveSpan();
+  const c = span?.spanContext();
+  if (c === undefined || !api.isSpanContextValid(c)) return {};
   return { trace_id: c.traceId, span_id: c.spanId };
 }
 

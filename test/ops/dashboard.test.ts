@@ -7,6 +7,7 @@ import { AccountBalance } from '../../projections/index.js';
 import { createApp, type App } from '../../src/createApp.js';
 import { startOpsServer, type OpsServer } from '../../src/observability/opsServer.js';
 import { tempDir } from '../projection/support.js';
+import { Probe, ProbeTarget } from '../process/probe.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
 
 // The page functions below run in the browser; the project compiles without the DOM library.
@@ -24,7 +25,7 @@ let page: Page;
 
 beforeAll(async () => {
   dir = tempDir();
-  app = await createApp({ engine: 'embedded', dataDir: dir.dir, aggregates: [Account], projections: [AccountBalance] });
+  app = await createApp({ engine: 'embedded', dataDir: dir.dir, aggregates: [Account, ProbeTarget], projections: [AccountBalance], processes: [Probe] });
   ops = await startOpsServer({ app, listen: '127.0.0.1:0', sampleIntervalMs: 250 });
   browser = await launchChromium();
   page = await browser.context.newPage();
@@ -49,7 +50,7 @@ const waitForText = (selector: string, expected: string | RegExp) =>
   );
 
 describe('the dashboard in headless Chromium', () => {
-  it('shows counts rising, live view changes, and a stopped projection lagging; takes a screenshot', async () => {
+  it('shows counts rising, live view changes, a stopped projection lagging and process timers; takes a screenshot', async () => {
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     await page.goto(`${ops.url}/`);
@@ -90,6 +91,12 @@ describe('the dashboard in headless Chromium', () => {
     app.projection(AccountBalance).resume();
     await waitForText('#projections tr[data-projection="AccountBalance"] .lag', '0');
     await waitForText('#projections tr[data-projection="AccountBalance"] td:nth-child(2)', 'running');
+
+    // A process instance waiting on a timer shows in the process table; an embedded app has no shards.
+    await waitForText('#processes tr[data-process="Probe"] .timers', '0');
+    await app.send({ type: 'Poke', aggregate: 'ProbeTarget', id: 'p-1', payload: { wait: 3_600_000 } });
+    await waitForText('#processes tr[data-process="Probe"] .timers', '1');
+    expect(await page.locator('#shards-section').isHidden()).toBe(true);
     expect(errors).toEqual([]);
   });
 });

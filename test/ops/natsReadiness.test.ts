@@ -69,7 +69,7 @@ describe('/readyz on the NATS engine', () => {
     expect(up.reasons).toEqual([]);
     const after = await scrape(ops.url);
     expect(after.value('tributary_nats_connected')).toBe(1);
-    expect(after.value('tributary_nats_reconnects')).toBeGreaterThanOrEqual(1);
+    expect(after.value('tributary_nats_reconnects_total')).toBeGreaterThanOrEqual(1);
 
     const deposited = await app.remote.send({ type: 'Deposit', aggregate: 'Account', id: 'r-1', payload: { amount: 5 }, commandId: 'dep-r-1' });
     expect(deposited.ok).toBe(true);

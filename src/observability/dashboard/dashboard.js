@@ -68,6 +68,19 @@
     previous = { at, byCode };
   };
 
+  // A table of rows keyed by `key` (a process, an aggregate), shown only when it has rows.
+  const renderRows = (id, rows, key, columns) => {
+    $(`${id}-section`).hidden = rows.length === 0;
+    $(id).tBodies[0].replaceChildren(
+      ...rows.map((r) => {
+        const row = document.createElement('tr');
+        row.dataset[key] = r[key];
+        row.append(text('td', r[key]), ...columns.map((c) => text('td', r[c] ?? 0, `n ${c}`)));
+        return row;
+      }),
+    );
+  };
+
   const onSample = (event) => {
     const sample = JSON.parse(event.data);
     if (sample.error) {
@@ -83,6 +96,8 @@
     $('nats').textContent = health.nats ? `NATS ${health.nats.connected ? 'connected' : 'disconnected'}, ${health.nats.reconnects} reconnects` : 'embedded engine';
     renderProjections(health.projections, at);
     renderCommands(commands, at);
+    renderRows('processes', sample.processes ?? [], 'process', ['outbox', 'timers', 'lag', 'halted']);
+    renderRows('shards', sample.shards ?? [], 'aggregate', ['owned', 'nodes', 'forwarded']);
   };
 
   const onChanges = (event) => {
