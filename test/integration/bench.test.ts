@@ -9,7 +9,7 @@ const SUITES = ['embedded', 'nats', 'projections'];
 type Line = { suite: string; metric: string; value: number; unit: string; baseline?: number; ratio?: number; ok: boolean };
 
 describe('bench --quick --json', () => {
-  it('runs every suite, prints one verified metric per line in the DESIGN.md form', { timeout: 120_000 }, async () => {
+  it('runs every suite, prints one verified metric per line in the DESIGN.md form', { timeout: 300_000 }, async () => {
     const env = { ...process.env };
     delete env.LOG_LEVEL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts', ...SUITES, '--quick', '--json'], {
