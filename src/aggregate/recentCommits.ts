@@ -98,9 +98,10 @@ function slotAt(ring: Ring, k: number): number {
 function grow(ring: Ring): void {
   const bigger = Math.min(ring.limit, Math.max(INITIAL_CAPACITY, ring.capacity * 2));
   const slots = new Float64Array(bigger * STRIDE);
+  const old = ring.slots;
   for (let k = 0; k < ring.size; k++) {
     const from = slotAt(ring, k);
-    slots.set(ring.slots.subarray(from, from + STRIDE), k * STRIDE);
+    for (let f = 0; f < STRIDE; f++) slots[k * STRIDE + f] = old[from + f]!;
   }
   ring.slots = slots;
   ring.capacity = bigger;
