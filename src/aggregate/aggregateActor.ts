@@ -88,8 +88,10 @@ export type AggregateActor = {
   idle(): Promise<void>;
 };
 
-// A host is its HostState plus the methods of AggregateActor; one object per live aggregate.
-type Host = AggregateActor & HostState;
+// A host is its HostState plus the methods of AggregateActor; one object per live aggregate. The
+// methods live on one shared prototype, so that a host has no closures of its own.
+type Host = Mutable<AggregateActor & HostState>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 // Starts a job that waited in a mailbox; a job that ran at once was started by execute or state.
 function startQueued(job: QueuedJob): void {
@@ -152,7 +154,22 @@ async function readState(host: HostState): Promise<AggregateState | undefined> {
   }
 }
 
-const mailboxOf = (): HostState['mailbox'] => createMailbox<QueuedJob>(startQueued);
+const hostMethods: Omit<AggregateActor, 'aggregate' | 'id'> & ThisType<Host> = {
+  get busy() {
+    return this.mailbox.busy;
+  },
+  execute(command) {
+    if (enter(this.mailbox)) return handle(this, command);
+    return new Promise<CommandResult>((resolve) => enqueue(this.mailbox, { host: this, command, resolve }));
+  },
+  state() {
+    if (enter(this.mailbox)) return readState(this);
+    return new Promise<AggregateState | undefined>((resolve, reject) => enqueue(this.mailbox, { host: this, command: undefined, resolve, reject }));
+  },
+  idle() {
+    return whenIdle(this.mailbox);
+  },
+};
 
 /**
  * Creates the host of one aggregate instance. It loads lazily: the first command (or read)
@@ -166,34 +183,19 @@ const mailboxOf = (): HostState['mailbox'] => createMailbox<QueuedJob>(startQueu
  */
 export function createAggregateActor(options: AggregateActorOptions): AggregateActor {
   const { definition, id, log } = options;
-  const host: Host = {
-    definition,
-    aggregate: definition.name,
-    id,
-    log,
-    logger: options.logger,
-    maxAttempts: options.maxAttempts,
-    track: options.track,
-    stages: options.stages ?? hostStages(undefined),
-    observer: options.observer ?? noopObserver,
-    exclusive: log.exclusiveWriter === true,
-    recent: createRecentCommits(options.dedupeWindow),
-    mailbox: mailboxOf(),
-    instance: undefined,
-    get busy() {
-      return host.mailbox.busy;
-    },
-    execute(command) {
-      if (enter(host.mailbox)) return handle(host, command);
-      return new Promise<CommandResult>((resolve) => enqueue(host.mailbox, { host, command, resolve }));
-    },
-    state() {
-      if (enter(host.mailbox)) return readState(host);
-      return new Promise<AggregateState | undefined>((resolve, reject) => enqueue(host.mailbox, { host, command: undefined, resolve, reject }));
-    },
-    idle() {
-      return whenIdle(host.mailbox);
-    },
-  };
+  const host = Object.create(hostMethods) as Host;
+  host.definition = definition;
+  host.aggregate = definition.name;
+  host.id = id;
+  host.log = log;
+  host.logger = options.logger;
+  host.maxAttempts = options.maxAttempts;
+  host.track = options.track;
+  host.stages = options.stages ?? hostStages(undefined);
+  host.observer = options.observer ?? noopObserver;
+  host.exclusive = log.exclusiveWriter === true;
+  host.recent = createRecentCommits(options.dedupeWindow);
+  host.mailbox = createMailbox<QueuedJob>(startQueued);
+  host.instance = undefined;
   return host;
 }

@@ -20,11 +20,12 @@ export type Mailbox<Job> = {
   busy: boolean;
   readonly start: (job: Job) => void;
   // A queue as an array and the index of its first job: `shift()` would move every waiting job.
-  waiting: Job[];
+  // Both arrays are made on first use: most live aggregates never queue a job or wait for idle.
+  waiting: Job[] | undefined;
   head: number;
   starting: boolean;
   leftAgain: boolean;
-  idleWaiters: Array<() => void>;
+  idleWaiters: Array<() => void> | undefined;
 };
 
 /**
@@ -37,7 +38,7 @@ export type Mailbox<Job> = {
  * ```
  */
 export function createMailbox<Job>(start: (job: Job) => void): Mailbox<Job> {
-  return { busy: false, start, waiting: [], head: 0, starting: false, leftAgain: false, idleWaiters: [] };
+  return { busy: false, start, waiting: undefined, head: 0, starting: false, leftAgain: false, idleWaiters: undefined };
 }
 
 /**
@@ -63,7 +64,7 @@ export function enter<Job>(box: Mailbox<Job>): boolean {
  * ```
  */
 export function enqueue<Job>(box: Mailbox<Job>, job: Job): void {
-  box.waiting.push(job);
+  (box.waiting ??= []).push(job);
 }
 
 /**
@@ -85,22 +86,21 @@ export function leave<Job>(box: Mailbox<Job>): void {
   try {
     do {
       box.leftAgain = false;
-      if (box.head === box.waiting.length) {
-        if (box.head > 0) {
-          box.waiting = [];
-          box.head = 0;
-        }
+      const waiting = box.waiting;
+      if (waiting === undefined || box.head === waiting.length) {
+        box.waiting = undefined;
+        box.head = 0;
         box.busy = false;
-        if (box.idleWaiters.length > 0) {
-          const waiters = box.idleWaiters;
-          box.idleWaiters = [];
+        const waiters = box.idleWaiters;
+        if (waiters !== undefined) {
+          box.idleWaiters = undefined;
           for (const resolve of waiters) resolve();
         }
         return;
       }
-      const job = box.waiting[box.head]!;
+      const job = waiting[box.head]!;
       // Drop the reference, so that a long queue does not keep its finished jobs alive.
-      (box.waiting as Array<Job | undefined>)[box.head++] = undefined;
+      (waiting as Array<Job | undefined>)[box.head++] = undefined;
       box.start(job);
     } while (box.leftAgain);
   } finally {
@@ -117,5 +117,5 @@ export function leave<Job>(box: Mailbox<Job>): void {
  * ```
  */
 export function whenIdle<Job>(box: Mailbox<Job>): Promise<void> {
-  return box.busy ? new Promise<void>((resolve) => box.idleWaiters.push(resolve)) : Promise.resolve();
+  return box.busy ? new Promise<void>((resolve) => (box.idleWaiters ??= []).push(resolve)) : Promise.resolve();
 }

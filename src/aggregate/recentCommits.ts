@@ -67,46 +67,43 @@ export function hashCommandId(commandId: string): number {
   return h | 0;
 }
 
-const INITIAL_CAPACITY = 8;
+// Most aggregates take few commands while they are live (a million accounts opened once each),
+// so a ring starts small and doubles up to its limit.
+const INITIAL_CAPACITY = 2;
+// One Float64Array holds every field of an entry, side by side: [hash, version, count, position].
+// Four typed arrays per ring would cost four objects and four buffers per live aggregate.
+const STRIDE = 4;
+const HASH = 0;
+const VERSION = 1;
+const COUNT = 2;
+const POSITION = 3;
 
-// Shared by every empty ring: nothing is written to them, since the first push grows the ring.
-const NO_INT32 = new Int32Array(0);
-const NO_FLOAT64 = new Float64Array(0);
+// Shared by every empty ring: nothing is written to it, since the first push grows the ring.
+const NO_SLOTS = new Float64Array(0);
 
-// A ring buffer: `size` entries ending just before `next`. Its logic is in module functions, not
-// in closures made per ring: there is one ring per live aggregate.
-type Ring = {
-  readonly limit: number;
+// A ring buffer: `size` entries ending just before `next`. Its methods live on one shared
+// prototype, not in closures made per ring: there is one ring per live aggregate.
+type Ring = RecentCommits & {
+  limit: number;
   capacity: number;
-  hashes: Int32Array;
-  versions: Float64Array;
-  counts: Int32Array;
-  positions: Float64Array;
+  slots: Float64Array;
   next: number;
   size: number;
 };
 
 function slotAt(ring: Ring, k: number): number {
-  return (ring.next - ring.size + k + ring.capacity) % ring.capacity;
+  return ((ring.next - ring.size + k + ring.capacity) % ring.capacity) * STRIDE;
 }
 
 function grow(ring: Ring): void {
   const bigger = Math.min(ring.limit, Math.max(INITIAL_CAPACITY, ring.capacity * 2));
-  const h = new Int32Array(bigger);
-  const v = new Float64Array(bigger);
-  const c = new Int32Array(bigger);
-  const p = new Float64Array(bigger);
+  const slots = new Float64Array(bigger * STRIDE);
+  const old = ring.slots;
   for (let k = 0; k < ring.size; k++) {
-    const slot = slotAt(ring, k);
-    h[k] = ring.hashes[slot]!;
-    v[k] = ring.versions[slot]!;
-    c[k] = ring.counts[slot]!;
-    p[k] = ring.positions[slot]!;
+    const from = slotAt(ring, k);
+    for (let f = 0; f < STRIDE; f++) slots[k * STRIDE + f] = old[from + f]!;
   }
-  ring.hashes = h;
-  ring.versions = v;
-  ring.counts = c;
-  ring.positions = p;
+  ring.slots = slots;
   ring.capacity = bigger;
   ring.next = ring.size % bigger;
 }
@@ -114,20 +111,22 @@ function grow(ring: Ring): void {
 function push(ring: Ring, hash: number, version: number, count: number, position: number): void {
   if (ring.limit <= 0) return;
   if (ring.size === ring.capacity && ring.capacity < ring.limit) grow(ring);
-  const at = ring.next;
-  ring.hashes[at] = hash;
-  ring.versions[at] = version;
-  ring.counts[at] = count;
-  ring.positions[at] = position;
-  ring.next = (at + 1) % ring.capacity;
+  const at = ring.next * STRIDE;
+  const slots = ring.slots;
+  slots[at + HASH] = hash;
+  slots[at + VERSION] = version;
+  slots[at + COUNT] = count;
+  slots[at + POSITION] = position;
+  ring.next = (ring.next + 1) % ring.capacity;
   if (ring.size < ring.capacity) ring.size++;
 }
 
 // Slots fill from 0 before the ring wraps, so slots 0..size-1 are exactly the live entries.
 function find(ring: Ring, hash: number): CommitRef | undefined {
-  const hashes = ring.hashes;
-  for (let slot = 0; slot < ring.size; slot++) {
-    if (hashes[slot] === hash) return { version: ring.versions[slot]!, count: ring.counts[slot]!, position: ring.positions[slot]! };
+  const slots = ring.slots;
+  const end = ring.size * STRIDE;
+  for (let at = 0; at < end; at += STRIDE) {
+    if (slots[at + HASH] === hash) return { version: slots[at + VERSION]!, count: slots[at + COUNT]!, position: slots[at + POSITION]! };
   }
   return undefined;
 }
@@ -151,6 +150,32 @@ function addEnvelopes(ring: Ring, envelopes: readonly EventEnvelope[]): void {
   }
 }
 
+const ringMethods: RecentCommits & ThisType<Ring> = {
+  find(hash) {
+    return find(this, hash);
+  },
+  add(hash, version, count, position) {
+    push(this, hash, version, count, position);
+  },
+  addEnvelopes(envelopes) {
+    addEnvelopes(this, envelopes);
+  },
+  entries() {
+    return Array.from({ length: this.size }, (_, k) => {
+      const at = slotAt(this, k);
+      const slots = this.slots;
+      return [slots[at + HASH]!, slots[at + VERSION]!, slots[at + COUNT]!, slots[at + POSITION]!] as const;
+    });
+  },
+  addEntries(entries) {
+    for (const [hash, version, count, position] of entries) push(this, hash, version, count, position);
+  },
+  clear() {
+    this.next = 0;
+    this.size = 0;
+  },
+};
+
 /**
  * Creates an empty {@link RecentCommits} holding at most `limit` commits (oldest dropped first).
  * Storage starts empty and grows with use, so a rarely used aggregate costs little.
@@ -161,29 +186,11 @@ function addEnvelopes(ring: Ring, envelopes: readonly EventEnvelope[]): void {
  * ```
  */
 export function createRecentCommits(limit: number): RecentCommits {
-  const ring: Ring = { limit, capacity: 0, hashes: NO_INT32, versions: NO_FLOAT64, counts: NO_INT32, positions: NO_FLOAT64, next: 0, size: 0 };
-  return {
-    find(hash) {
-      return find(ring, hash);
-    },
-    add(hash, version, count, position) {
-      push(ring, hash, version, count, position);
-    },
-    addEnvelopes(envelopes) {
-      addEnvelopes(ring, envelopes);
-    },
-    entries() {
-      return Array.from({ length: ring.size }, (_, k) => {
-        const slot = slotAt(ring, k);
-        return [ring.hashes[slot]!, ring.versions[slot]!, ring.counts[slot]!, ring.positions[slot]!] as const;
-      });
-    },
-    addEntries(entries) {
-      for (const [hash, version, count, position] of entries) push(ring, hash, version, count, position);
-    },
-    clear() {
-      ring.next = 0;
-      ring.size = 0;
-    },
-  };
+  const ring = Object.create(ringMethods) as Ring;
+  ring.limit = limit;
+  ring.capacity = 0;
+  ring.slots = NO_SLOTS;
+  ring.next = 0;
+  ring.size = 0;
+  return ring;
 }

@@ -6,6 +6,10 @@ import { CodecError } from '../errors.js';
 const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();
 
+function cannotEncode(err: unknown): CodecError {
+  return new CodecError(`cannot encode value as msgpack: ${(err as Error).message}`, undefined, { cause: err });
+}
+
 /**
  * Encodes a value as msgpack. `undefined` object fields are dropped, as in JSON.
  *
@@ -18,7 +22,25 @@ export function encode(value: unknown): Uint8Array {
   try {
     return encoder.encode(value);
   } catch (err) {
-    throw new CodecError(`cannot encode value as msgpack: ${(err as Error).message}`, undefined, { cause: err });
+    throw cannotEncode(err);
+  }
+}
+
+/**
+ * Like {@link encode}, but the bytes are a view of the encoder's own buffer, valid only until the
+ * next encode: for a consumer that copies them at once, such as LMDB's `putSync` inside a write
+ * transaction. It saves the copy that {@link encode} makes.
+ *
+ * @example
+ * ```ts
+ * db.putSync(key, encodeTransient(value)); // putSync copies the bytes before anything else encodes
+ * ```
+ */
+export function encodeTransient(value: unknown): Uint8Array {
+  try {
+    return encoder.encodeSharedRef(value);
+  } catch (err) {
+    throw cannotEncode(err);
   }
 }
 

@@ -1,4 +1,4 @@
-import { decode, encode } from '../codec/msgpack.js';
+import { decode, encode, encodeTransient } from '../codec/msgpack.js';
 import { CodecError } from '../errors.js';
 import type { Commit, DomainEvent, EventEnvelope, SealedFields } from './eventLog.js';
 
@@ -36,7 +36,26 @@ export type CommitRecord = {
  * ```
  */
 export function encodeCommitRecord(record: CommitRecord): Uint8Array {
-  return encode({
+  return encode(storedRecord(record));
+}
+
+/**
+ * {@link encodeCommitRecord} into the encoder's own buffer (see `encodeTransient`): the bytes are
+ * valid only until the next encode, for a consumer that copies them at once (LMDB's `putSync`).
+ *
+ * @example
+ * ```ts
+ * commits.putSync(position, encodeCommitRecordTransient(record));
+ * ```
+ */
+export function encodeCommitRecordTransient(record: CommitRecord): Uint8Array {
+  return encodeTransient(storedRecord(record));
+}
+
+// The encoder drops undefined fields, so an untraced commit has no traceparent key at all, and
+// the optional event fields are written only when set: events of version 1 keep their old bytes.
+function storedRecord(record: CommitRecord): CommitRecord {
+  return {
     aggregate: record.aggregate,
     id: record.id,
     version: record.version,
@@ -44,10 +63,9 @@ export function encodeCommitRecord(record: CommitRecord): Uint8Array {
     correlationId: record.correlationId,
     causationId: record.causationId,
     timestamp: record.timestamp,
-    ...(record.traceparent !== undefined && { traceparent: record.traceparent }),
-    // The optional fields are written only when set, so events of version 1 keep their old bytes.
+    traceparent: record.traceparent,
     events: record.events.map(storedEvent),
-  });
+  };
 }
 
 function storedEvent(e: DomainEvent): DomainEvent {

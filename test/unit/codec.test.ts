@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../src/codec/msgpack.js';
+import { decode, encode, encodeTransient } from '../../src/codec/msgpack.js';
 import { CodecError } from '../../src/errors.js';
-import { decodeCommitRecord, encodeCommitRecord, toCommit } from '../../src/eventLog/commitRecord.js';
+import { decodeCommitRecord, encodeCommitRecord, encodeCommitRecordTransient, toCommit } from '../../src/eventLog/commitRecord.js';
 
 describe('msgpack codec', () => {
   it('round-trips values and drops undefined fields', () => {
     expect(decode(encode({ a: 1, b: 'x', c: [true, null], d: undefined }))).toEqual({ a: 1, b: 'x', c: [true, null] });
+  });
+
+  it('encodes transiently to the same bytes, in a buffer that the next encode reuses', () => {
+    const first = encodeTransient({ a: 1 });
+    expect(Array.from(first)).toEqual(Array.from(encode({ a: 1 })));
+    encodeTransient({ a: 2 });
+    // The view was the encoder's own buffer: a caller that keeps it sees the next value.
+    expect(decode(first)).toEqual({ a: 2 });
   });
 
   it.each([
@@ -34,6 +42,14 @@ describe('commit record', () => {
       ['A', 4, 42, 'c/0'],
       ['B', 5, 42, 'c/1'],
     ]);
+  });
+
+  it('writes no traceparent key when untraced, and the same bytes transiently', () => {
+    const record = { aggregate: 'A', id: 'x', version: 1, commandId: 'c', correlationId: 'c', causationId: 'c', timestamp: 7, events: [{ type: 'E', data: {} }] };
+    const bytes = encodeCommitRecord({ ...record, traceparent: undefined });
+    expect(Object.keys(decode(bytes) as object)).not.toContain('traceparent');
+    expect(Array.from(encodeCommitRecordTransient(record))).toEqual(Array.from(bytes));
+    expect((decode(encodeCommitRecord({ ...record, traceparent: 't' })) as { traceparent?: string }).traceparent).toBe('t');
   });
 
   it('refuses msgpack of the wrong shape', () => {

@@ -3,7 +3,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
-import { decodeCommitRecord, encodeCommitRecord, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
+import { decodeCommitRecord, encodeCommitRecordTransient, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -65,8 +65,13 @@ export type LmdbEventLogOptions = {
 export type LmdbDurability = 'committed' | 'flushed';
 
 
-/** Heads kept in memory; past this, the least recently written are read back from LMDB. */
-const HEAD_CACHE_SIZE = 100_000;
+/**
+ * Heads kept in memory; past this, the least recently written are read back from LMDB (one range
+ * read inside the write transaction). Twice the registry's default `maxActors`: the aggregates
+ * being written are the live ones, and each cached head costs about 100 bytes of heap, which a
+ * million aggregates touched once each would otherwise keep at its bound.
+ */
+const HEAD_CACHE_SIZE = 20_000;
 
 type AppendOutcome =
   | { kind: 'ok'; version: number; position: number; record: CommitRecord }
@@ -110,12 +115,16 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
 
   let closed = false;
   const pending = new Set<Promise<unknown>>();
-  // Wakes live readers; replaced after each wake so every waiter sees each append.
-  let wake: () => void = () => {};
-  let appended = new Promise<void>((resolve) => (wake = resolve));
+  // Wakes live readers. The promise is made only when a reader waits, and dropped by the append
+  // that settles it, so that appends with no reader waiting cost nothing here.
+  let wake: (() => void) | undefined;
+  let appended: Promise<void> | undefined;
+  const nextAppend = (): Promise<void> => (appended ??= new Promise<void>((resolve) => (wake = resolve)));
   const notify = () => {
     const w = wake;
-    appended = new Promise<void>((resolve) => (wake = resolve));
+    if (w === undefined) return;
+    wake = undefined;
+    appended = undefined;
     w();
   };
 
@@ -151,7 +160,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     return bytes === undefined ? undefined : toCommit(decodeCommitRecord(bytes), position);
   };
 
-  const encodeRecord = probed(options.probe, 'encode', encodeCommitRecord);
+  // The bytes are the encoder's own buffer: `putSync` copies them before anything else encodes.
+  const encodeRecord = probed(options.probe, 'encode', encodeCommitRecordTransient);
 
   // Runs inside the write transaction. It only reads until every check has passed, so a refused
   // append writes nothing (a callback that threw after writing would leave its writes in the
@@ -283,7 +293,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     // A non-live read ends at the head as it was when the read began.
     const stopAt = live ? Infinity : lastPosition();
     while (!closed && !signal?.aborted) {
-      const waitFor = appended; // taken before reading, so an append in between is not missed
+      const waitFor = nextAppend(); // taken before reading, so an append in between is not missed
       const batch: Commit[] = [];
       const end = Math.min(next + maxBatch, stopAt + 1);
       if (next < end) {
