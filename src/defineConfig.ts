@@ -20,6 +20,14 @@ export type NatsConfig = Pick<NatsConnectOptions, 'servers' | 'user' | 'password
   stream?: string;
   /** Queue group of the command service. Default `tributary-commands`. */
   queue?: string;
+  /** Replicas of the streams `serve` creates (3 on a 3-node cluster), 1 to 5. Default 1. */
+  replicas?: number;
+  /** Storage of the streams `serve` creates. Default `file`. */
+  storage?: 'file' | 'memory';
+  /** Age after which JetStream drops commits: milliseconds or a duration (`30d`). Default 0, keep forever. */
+  maxAge?: number | string;
+  /** How long JetStream remembers a commandId: milliseconds or a duration (`2m`). Default two minutes. */
+  duplicateWindow?: number | string;
 };
 
 /**

@@ -150,8 +150,13 @@ async function clusterFailover(quick: boolean) {
     const bucket = 500;
     const buckets = throughput(result.okTimes, start, bucket);
     const steady = buckets.slice(1, Math.floor(before / bucket)).reduce((s, v) => s + v, 0) / Math.max(1, Math.floor(before / bucket) - 1);
+    // From `from`, until throughput is back at `share` of steady after its dip below it (the
+    // servers may keep acking for a moment after the kill, so the first bucket says nothing).
     const firstAt = (from: number, share: number) => {
-      const i = buckets.findIndex((v, k) => k * bucket + start >= from && v >= share * steady);
+      const after = (k: number) => k * bucket + start >= from;
+      const dip = buckets.findIndex((v, k) => after(k) && v < share * steady);
+      if (dip < 0) return 0;
+      const i = buckets.findIndex((v, k) => k > dip && v >= share * steady);
       return i < 0 ? Infinity : i * bucket + start - from;
     };
     const ok = await loadVerified(cluster.urls[2]!, stream, 3, ids, result);
@@ -201,6 +206,6 @@ export const scaleSuite: Suite = async (report: Report, { quick }) => {
   }
   const fo = await clusterFailover(quick);
   report.add({ suite, metric: 'cluster R3: steady acks/s before the stream leader is killed', value: fo.steady, unit: 'cmd/s', ok: fo.ok });
-  report.add({ suite, metric: 'cluster R3: leader killed -> first 500 ms at >= 50% of before', value: fo.to50, unit: 'ms', ok: fo.ok });
-  report.add({ suite, metric: 'cluster R3: node restarted -> first 500 ms at >= 90% of before', value: fo.to90, unit: 'ms', ok: fo.ok });
+  report.add({ suite, metric: 'cluster R3: leader killed -> back at >= 50% of before (after the dip)', value: fo.to50, unit: 'ms', ok: fo.ok });
+  report.add({ suite, metric: 'cluster R3: node restarted -> back at >= 90% of before (after the dip)', value: fo.to90, unit: 'ms', ok: fo.ok });
 };

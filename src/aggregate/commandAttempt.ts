@@ -5,7 +5,8 @@ import type { AggregateInstance } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
 import { probed, type StageProbe } from '../logging/stageProbe.js';
 import { discard, type HostStages, type HostState } from './hostState.js';
-import { decidedBefore } from './decidedBefore.js';
+import { AlreadyRefusedError } from '../eventLog/alreadyRefusedError.js';
+import { decidedBefore, refuseOnce, refusedAnswer } from './decidedBefore.js';
 import { catchUp, current, maybeSnapshot } from './rehydrate.js';
 
 /**
@@ -113,11 +114,13 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
       await catchUp(host, self);
       if (self.version !== seenVersion) return RETRY;
     }
-    // Answered without an append, so the log's dedupe is not asked: ask it here, since the command
-    // may have committed beyond the recent-commit memory, or on another node.
+    // A rejection is stored as the commandId's decision, through the same dedupe as appends; a
+    // no-op is not, so the log is asked whether the command was decided before (beyond the
+    // recent-commit memory, or on another node).
+    if (!decision.ok) return done(await refuseOnce(host.log, host.aggregate, host.id, command.commandId, decision));
     const firstDecision = await firstDecisionInLog(host, command.commandId);
     if (firstDecision !== undefined) return done(firstDecision);
-    return done(decision.ok ? { ok: true, version: self.version, position: self.position, events: [] } : decision);
+    return done({ ok: true, version: self.version, position: self.position, events: [] });
   }
   let appended: AppendResult;
   try {
@@ -128,6 +131,7 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
       causationId: command.commandId,
     });
   } catch (err) {
+    if (err instanceof AlreadyRefusedError) return done(refusedAnswer(err.refusal.answer));
     if (!(err instanceof ConcurrencyError)) throw err;
     await catchUp(host, self);
     return expected === undefined ? RETRY : { kind: 'conflict', expectedVersion: expected, actualVersion: self.version, raced: true };

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { NatsConfig } from '../defineConfig.js';
 import type { NatsEventLogOptions } from '../eventLog/nats/createNatsEventLog.js';
 
 /**
@@ -70,20 +71,27 @@ export function addStreamOptions(command: Command): Command {
     );
 }
 
+const duration = (v: number | string | undefined): number | undefined => (typeof v === 'string' ? parseDuration(v) : v);
+
 /**
- * The stream options of `createApp` / `createNatsEventLog` for the flags given (unset ones keep
- * the engine's defaults).
+ * The stream options of `createApp` / `createNatsEventLog`: each from the flag (which commander
+ * already took from its environment variable when the flag is absent), else the config's `nats`
+ * section; unset ones keep the engine's defaults.
  *
  * @example
  * ```ts
- * createApp({ engine: 'nats', ...toStreamOptions(flags), aggregates });
+ * createApp({ engine: 'nats', ...toStreamOptions(flags, config.nats), aggregates });
  * ```
  */
-export function toStreamOptions(flags: StreamFlags): Pick<NatsEventLogOptions, 'replicas' | 'storage' | 'maxAge' | 'duplicateWindow'> {
+export function toStreamOptions(flags: StreamFlags, config: NatsConfig = {}): Pick<NatsEventLogOptions, 'replicas' | 'storage' | 'maxAge' | 'duplicateWindow'> {
   const out: Pick<NatsEventLogOptions, 'replicas' | 'storage' | 'maxAge' | 'duplicateWindow'> = {};
-  if (flags.replicas !== undefined) out.replicas = flags.replicas;
-  if (flags.storage !== undefined) out.storage = flags.storage;
-  if (flags.maxAge !== undefined) out.maxAge = flags.maxAge;
-  if (flags.duplicateWindow !== undefined) out.duplicateWindow = flags.duplicateWindow;
+  const replicas = flags.replicas ?? config.replicas;
+  const storage = flags.storage ?? config.storage;
+  const maxAge = flags.maxAge ?? duration(config.maxAge);
+  const duplicateWindow = flags.duplicateWindow ?? duration(config.duplicateWindow);
+  if (replicas !== undefined) out.replicas = replicas;
+  if (storage !== undefined) out.storage = storage;
+  if (maxAge !== undefined) out.maxAge = maxAge;
+  if (duplicateWindow !== undefined) out.duplicateWindow = duplicateWindow;
   return out;
 }

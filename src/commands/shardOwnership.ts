@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { errors as natsErrors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../logging/logger.js';
 import type { Observer } from '../observability/observer.js';
 
@@ -111,7 +111,9 @@ export function rendezvousOwner(aggregate: string, shard: number, members: reado
  * within `leaseMs`:
  * - a node joins by announcing itself (the others answer at once with their own heartbeat);
  * - a graceful leave is announced on `<prefix>.nodes.leave` and takes effect at once;
- * - a crashed node's shards move when its lease runs out (`leaseMs`, default 3 s).
+ * - a crashed node's shards move when its lease runs out (`leaseMs`, default 3 s), or sooner: a
+ *   peer that misses two heartbeats is pinged on `<prefix>.nodes.ping.<node>`, and "no responders"
+ *   means its connection is gone (a killed process), so its shards move at once.
  *
  * Ownership is a routing decision, not a lock: while two nodes disagree (a join in flight, a
  * partition, a lease running out), both may run commands of one instance, and the event log's
@@ -134,6 +136,7 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
   const hosted = [...new Set(options.aggregates)];
   const heartbeatSubject = `${prefix}.nodes.heartbeat`;
   const leaveSubject = `${prefix}.nodes.leave`;
+  const pingSubject = (node: string) => `${prefix}.nodes.ping.${node}`;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   // node -> (last heard, aggregates it runs); this node is always a member until it leaves.
@@ -191,6 +194,11 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
         }
       },
     }),
+    nc.subscribe(pingSubject(nodeId), {
+      callback: (err, msg) => {
+        if (!err && !left) msg.respond();
+      },
+    }),
     nc.subscribe(leaveSubject, {
       callback: (err, msg) => {
         if (err) return;
@@ -200,6 +208,24 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
     }),
   ];
 
+  // A peer whose heartbeats stopped: a closed connection (kill -9) has no subscription left, which
+  // the server says at once; a slow or partitioned peer keeps its lease until it runs out.
+  const pinging = new Set<string>();
+  const ping = (node: string, heard: number) => {
+    pinging.add(node);
+    nc.request(pingSubject(node), undefined, { timeout: leaseMs }).then(
+      () => pinging.delete(node),
+      (err: unknown) => {
+        pinging.delete(node);
+        const gone = err instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders());
+        if (gone && peers.get(node)?.heard === heard) {
+          peers.delete(node);
+          changed('no responders: its connection is gone', node);
+        }
+      },
+    );
+  };
+
   let beat: NodeJS.Timeout | undefined;
   const tick = () => {
     announce();
@@ -208,6 +234,8 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
       if (now - p.heard >= leaseMs) {
         peers.delete(node);
         changed('lease expired', node);
+      } else if (now - p.heard >= 2 * heartbeatMs && !pinging.has(node) && !nc.isClosed()) {
+        ping(node, p.heard);
       }
     }
   };

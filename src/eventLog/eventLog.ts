@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { AlreadyRefusedError } from './alreadyRefusedError.js';
 
 /**
  * A domain event as an aggregate emits it: a fact, named in the past tense.
@@ -123,6 +124,45 @@ export type AppendResult = {
   readonly duplicate: boolean;
 };
 
+/**
+ * A decision on a commandId that wrote no events (for the write side, a rejection), stored so
+ * that every later answer to that commandId is this one. The log keeps `answer` as it was given
+ * (msgpack) and knows nothing of its meaning.
+ *
+ * @example
+ * ```ts
+ * const refusal: Refusal = { aggregate: 'Account', id: 'a-1', commandId: 'c-9', timestamp: Date.now(), answer: { code: 'rejected', message: 'no funds' } };
+ * ```
+ */
+export type Refusal = {
+  readonly aggregate: string;
+  readonly id: string;
+  readonly commandId: string;
+  readonly timestamp: number;
+  readonly answer: unknown;
+};
+
+/**
+ * The first decision the log holds for a commandId: the commit it produced (as a repeated append
+ * returns it, `duplicate: true`) or the refusal stored for it.
+ *
+ * @example
+ * ```ts
+ * const first = await log.firstDecision?.('c-9');
+ * if (first?.kind === 'refusal') console.log(first.refusal.answer);
+ * ```
+ */
+export type CommandDecision =
+  | { readonly kind: 'commit'; readonly result: AppendResult }
+  | { readonly kind: 'refusal'; readonly refusal: Refusal };
+
+/** Options of {@link EventLog.refuse}. */
+export type RefuseOptions = {
+  readonly commandId: string;
+  /** Milliseconds since the epoch; defaults to `Date.now()`. */
+  readonly timestamp?: number;
+};
+
 /** Options of {@link EventLog.readStream}. */
 export type ReadStreamOptions = {
   /** First version to return (inclusive). Default 1. */
@@ -215,12 +255,20 @@ export type EventLog = {
   /** Position of the last commit, 0 when the log is empty. */
   headPosition(): Promise<number>;
   /**
-   * The result of the commit `commandId` produced (as a repeated append would return it, with
-   * `duplicate: true`), or `undefined` when the log does not know it: never appended, or, on NATS,
-   * appended before the duplicate window. Writes nothing. Both engines implement it; a wrapper may
-   * leave it out, and then a retry the host no longer remembers is decided again.
+   * The first decision on `commandId`: its commit, or the refusal {@link EventLog.refuse} stored;
+   * `undefined` when the log knows none (never decided, or, on NATS, decided before the duplicate
+   * window). Writes nothing. Both engines implement it; a wrapper may leave it out, and then a
+   * retry the host no longer remembers is decided again.
    */
-  commandResult?(commandId: string): Promise<AppendResult | undefined>;
+  firstDecision?(commandId: string): Promise<CommandDecision | undefined>;
+  /**
+   * Stores a refusal for `commandId` unless the commandId is decided already, in the same dedupe
+   * as appends, so a commandId gets one decision whichever comes first. Returns the first decision:
+   * this refusal, or the earlier commit or refusal (whose `answer` wins over this one). A later
+   * append with this commandId throws {@link AlreadyRefusedError}, writing nothing. Refusals are
+   * not commits: readers never see them and they take no position readers wait for.
+   */
+  refuse?(aggregate: string, id: string, answer: unknown, options: RefuseOptions): Promise<CommandDecision>;
   readonly snapshots: SnapshotStore;
   /** Releases resources; pending appends finish first. Idempotent. */
   close(): Promise<void>;

@@ -30,3 +30,19 @@ export function validateAppend(aggregate: unknown, id: unknown, events: readonly
     throw new ValidationError(`expectedVersion must be a non-negative integer, got ${String(ev)}`, { aggregate, id });
   }
 }
+
+/**
+ * Checks the arguments of `refuse` the same way on every engine.
+ *
+ * @example
+ * ```ts
+ * validateRefusal(aggregate, id, options.commandId); // throws ValidationError on bad input
+ * ```
+ */
+export function validateRefusal(aggregate: unknown, id: unknown, commandId: unknown): void {
+  assertAggregateName(aggregate);
+  assertAggregateId(id);
+  if (typeof commandId !== 'string' || commandId.length === 0) {
+    throw new ValidationError('refuse needs a non-empty commandId', { aggregate, id });
+  }
+}

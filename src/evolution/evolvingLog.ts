@@ -1,4 +1,4 @@
-import type { Commit, DomainEvent, EventEnvelope, EventLog, Snapshot, SnapshotStore } from '../eventLog/eventLog.js';
+import type { CommandDecision, Commit, DomainEvent, EventEnvelope, EventLog, RefuseOptions, Snapshot, SnapshotStore } from '../eventLog/eventLog.js';
 import { readAllFromBatches } from '../eventLog/readAllFromBatches.js';
 import type { EventCatalog } from './eventCatalog.js';
 import type { KeyStore } from './keyStore.js';
@@ -167,6 +167,13 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     },
   };
 
+  // A commandId's first commit, with its events read as current ones like every other read.
+  const currentDecision = async (first: CommandDecision): Promise<CommandDecision> => {
+    if (first.kind !== 'commit') return first;
+    await loadKeys(first.result.events);
+    return { kind: 'commit', result: { ...first.result, events: evolveAll(first.result.events) } };
+  };
+
   return {
     engine: log.engine,
     ...(log.exclusiveWriter !== undefined && { exclusiveWriter: log.exclusiveWriter }),
@@ -188,13 +195,15 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       await loadKeys(envelopes);
       return evolveAll(envelopes);
     },
-    // A commandId's first result, with its events read as current ones like every other read.
-    ...(log.commandResult !== undefined && {
-      async commandResult(commandId: string) {
-        const first = await log.commandResult!(commandId);
-        if (first === undefined) return undefined;
-        await loadKeys(first.events);
-        return { ...first, events: evolveAll(first.events) };
+    ...(log.firstDecision !== undefined && {
+      async firstDecision(commandId: string) {
+        const first = await log.firstDecision!(commandId);
+        return first === undefined ? undefined : currentDecision(first);
+      },
+    }),
+    ...(log.refuse !== undefined && {
+      async refuse(aggregate: string, id: string, answer: unknown, refuseOptions: RefuseOptions) {
+        return currentDecision(await log.refuse!(aggregate, id, answer, refuseOptions));
       },
     }),
     readAll: (o) => readAllFromBatches(readBatches, o),

@@ -1,4 +1,4 @@
-import type { EventLog } from '../eventLog/eventLog.js';
+import type { EventLog, RefuseOptions } from '../eventLog/eventLog.js';
 
 /**
  * A log that delegates to `log` except where `overrides` says otherwise: how the write side's
@@ -18,7 +18,8 @@ export function wrapLog(log: EventLog, overrides: Partial<Pick<EventLog, 'append
     readAll: (options) => log.readAll(options),
     readBatches: (options) => log.readBatches(options),
     headPosition: () => log.headPosition(),
-    ...(log.commandResult !== undefined && { commandResult: (commandId: string) => log.commandResult!(commandId) }),
+    ...(log.firstDecision !== undefined && { firstDecision: (commandId: string) => log.firstDecision!(commandId) }),
+    ...(log.refuse !== undefined && { refuse: (aggregate: string, id: string, answer: unknown, options: RefuseOptions) => log.refuse!(aggregate, id, answer, options) }),
     snapshots: overrides.snapshots ?? log.snapshots,
     close: () => log.close(),
   };

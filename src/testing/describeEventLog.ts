@@ -1,6 +1,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import type { Commit, DomainEvent, EventLog } from '../eventLog/eventLog.js';
+import { describeDecisions } from './describeDecisions.js';
 import type { TestRunner } from './testRunner.js';
 
 /**
@@ -139,16 +140,7 @@ export function describeEventLog(name: string, makeLog: () => Promise<EventLogFi
       expect(await log.readStream('Account', 'a-1')).toHaveLength(2);
     });
 
-    withLog('commandResult gives a commandId\'s first result without writing, and undefined for an unknown one', async ({ log }) => {
-      expect(typeof log.commandResult).toBe('function');
-      const first = await log.append('Account', 'a-1', [ev('Opened', 1)], { expectedVersion: 0, commandId: 'known' });
-      await log.append('Account', 'a-1', [ev('Deposited', 2)], { expectedVersion: 1, commandId: 'later' });
-      const found = await log.commandResult!('known');
-      expect(found).toEqual({ ...first, duplicate: true });
-      expect(await log.commandResult!('unknown')).toBeUndefined();
-      expect(await log.headPosition()).toBe(first.position + 1);
-      expect(await log.readStream('Account', 'a-1')).toHaveLength(2);
-    });
+    describeDecisions(withLog, runner.expect);
 
     withLog('readAll catches up, then goes live, with no gap or duplicate at the seam', async ({ log }) => {
       for (let i = 0; i < 30; i++) await log.append('Account', `a-${i % 3}`, [ev('E', i)], { commandId: `pre-${i}` });

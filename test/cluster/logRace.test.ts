@@ -3,7 +3,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrencyError } from '../../src/errors.js';
-import type { AppendResult } from '../../src/eventLog/eventLog.js';
+import { AlreadyRefusedError } from '../../src/eventLog/alreadyRefusedError.js';
+import type { AppendResult, CommandDecision } from '../../src/eventLog/eventLog.js';
 import { createNatsEventLog, type NatsEventLog } from '../../src/eventLog/nats/createNatsEventLog.js';
 import { serializesSubjectSequence } from '../../src/eventLog/nats/serverVersion.js';
 import { startNatsCluster, type NatsCluster } from '../support/natsCluster.js';
@@ -84,5 +85,34 @@ describe('the JetStream log on a clustered R3 stream', () => {
       expect(pair[0]!.position).toBe(pair[1]!.position);
       expect(pair.filter((r) => !r.duplicate)).toHaveLength(1);
     }
+  });
+
+  it('decides a commandId raced as a commit on one node and a refusal on the other exactly once', async () => {
+    const decided = { commit: 0, refusal: 0 };
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const commandId = `split-${i}`;
+        const [appended, refused] = await Promise.allSettled([
+          logs[i % 2]!.append('Acc', `s-${i}`, [{ type: 'Tick', data: {} }], { commandId }),
+          logs[(i + 1) % 2]!.refuse!('Acc', `s-${i}`, { code: 'rejected', message: 'no' }, { commandId }),
+        ]);
+        const first = await logs[0]!.firstDecision!(commandId);
+        expect(refused.status).toBe('fulfilled');
+        const refusal = (refused as PromiseFulfilledResult<CommandDecision>).value;
+        if (appended.status === 'fulfilled') {
+          // The commit came first: the refusal answers with it, and so does every later question.
+          expect(refusal).toEqual({ kind: 'commit', result: { ...appended.value, duplicate: true } });
+          expect(first).toEqual(refusal);
+          decided.commit += 1;
+        } else {
+          expect(appended.reason).toBeInstanceOf(AlreadyRefusedError);
+          expect(refusal.kind).toBe('refusal');
+          expect(first).toEqual(refusal);
+          expect(await logs[1]!.readStream('Acc', `s-${i}`)).toEqual([]);
+          decided.refusal += 1;
+        }
+      }),
+    );
+    expect(decided.commit + decided.refusal).toBe(40);
   });
 });

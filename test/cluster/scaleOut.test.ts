@@ -115,7 +115,8 @@ describe('a retry while the first attempt is still queued', () => {
     );
     const balances = await checkAccountHistory(a.log, sent);
     for (const id of ids) {
-      const committed = await a.log.commandResult!(`${id}-w`);
+      const first = await a.log.firstDecision!(`${id}-w`);
+      const committed = first?.kind === 'commit' ? first.result : undefined;
       const answer = sent.get(`${id}-w`)!.answers.find((r) => r.ok || r.error.code !== 'timeout')!;
       if (committed) expect(answer).toEqual({ ok: true, version: committed.version, position: committed.position, events: committed.events });
       else expect(answer).toMatchObject({ ok: false, error: { code: 'rejected' } });

@@ -84,8 +84,9 @@ describe('tributary serve and tributary send', () => {
     expect(serveOutput).toMatch(/"msg":"stopped"/);
     await client.close();
 
+    // The first test's commit and stored rejection, then one commit per command.
     const log = await createNatsEventLog({ nc, stream, prefix });
-    expect(await log.headPosition()).toBe(1 + ids.length);
+    expect(await log.headPosition()).toBe(2 + ids.length);
     await log.close();
   });
 });

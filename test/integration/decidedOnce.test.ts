@@ -9,7 +9,7 @@ import { createApp, type App } from '../../src/createApp.js';
 import { sharedNatsUrl, uniqueName } from '../support/sharedNats.js';
 
 // A commandId is decided once: a retry that the aggregate no longer remembers (its recent-command
-// memory holds 128 commits) still gets the first answer, from the log.
+// memory holds 128 commits) still gets the first answer, from the log, a rejection included.
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -19,12 +19,16 @@ async function openApp(engine: 'embedded' | 'nats'): Promise<{ app: App; reopen:
   if (engine === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'trib-once-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const open = async () => {
-      const app = await createApp({ engine, dataDir, aggregates: [Account] });
-      cleanups.push(() => app.close());
+    // One process writes an embedded log: the other "node" is the next process on the directory.
+    let app = await createApp({ engine, dataDir, aggregates: [Account] });
+    const first = app;
+    cleanups.push(() => app.close());
+    const reopen = async () => {
+      await app.close();
+      app = await createApp({ engine, dataDir, aggregates: [Account] });
       return app;
     };
-    return { app: await open(), reopen: open };
+    return { app: first, reopen };
   }
   const servers = sharedNatsUrl();
   const stream = uniqueName('ONCE');
@@ -64,5 +68,24 @@ describe.each(['embedded', 'nats'] as const)('a commandId is decided once (%s)',
     // A new command is still decided on the current state.
     expect(await send(other, 'Withdraw', { amount: 500 }, 'wd-2')).toMatchObject({ ok: false, error: { code: 'rejected' } });
     expect(await other.state('Account', 'acc-1')).toMatchObject({ version: 133, context: { balance: 130 } });
+  });
+
+  it('a rejected Withdraw retried 130 commits later, on this node or another, gets its first rejection', async () => {
+    const { app, reopen } = await openApp(engine);
+    const send = (a: App, type: string, payload: object, commandId: string, expectedVersion?: number) =>
+      a.send({ type, aggregate: 'Account', id: 'acc-2', payload, commandId, ...(expectedVersion !== undefined && { expectedVersion }) });
+    expect(await send(app, 'OpenAccount', { owner: 'Ada' }, 'open')).toMatchObject({ ok: true });
+    const refused = await send(app, 'Withdraw', { amount: 500 }, 'wd');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'rejected', details: { reason: 'InsufficientFunds' } } });
+    for (let i = 0; i < 130; i++) expect(await send(app, 'Deposit', { amount: 10 }, `d-${i}`)).toMatchObject({ ok: true });
+
+    // The balance (1300) would now accept it: the answer is still the first one.
+    expect(await send(app, 'Withdraw', { amount: 500 }, 'wd')).toEqual(refused);
+    const other = await reopen();
+    expect(await send(other, 'Withdraw', { amount: 500 }, 'wd')).toEqual(refused);
+    expect(await send(other, 'Withdraw', { amount: 500 }, 'wd', 1)).toEqual(refused);
+    // Nothing was applied, and a new commandId is decided on the current state.
+    expect(await other.state('Account', 'acc-2')).toMatchObject({ version: 131, context: { balance: 1300 } });
+    expect(await send(other, 'Withdraw', { amount: 500 }, 'wd-2')).toMatchObject({ ok: true, version: 132 });
   });
 });

@@ -47,7 +47,7 @@ describe('stream set-up', () => {
     const log = await openLog(undefined, { duplicateWindow: 30_000 });
     const events = await jsm.streams.info(log.stream);
     expect(events.config).toMatchObject({
-      subjects: [`${log.prefix}.evt.>`],
+      subjects: [`${log.prefix}.evt.>`, `${log.prefix}.rej.>`],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       allow_direct: true,
@@ -82,6 +82,16 @@ describe('stream set-up', () => {
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toMatch(/allow_direct is false, expected true/);
     expect((await jsm.streams.info(foreign)).config.allow_direct).toBe(false);
+  });
+
+  it('adds the refusal subjects to a stream made before refusals were stored, keeping its commits', async () => {
+    const first = await openLog();
+    await first.append('Account', 'a-1', [ev('Opened', 1)], { commandId: 'c-1' });
+    await jsm.streams.update(first.stream, { subjects: [`${first.prefix}.evt.>`] });
+    const second = await openLog(first.stream);
+    expect((await jsm.streams.info(first.stream)).config.subjects).toEqual([`${first.prefix}.evt.>`, `${first.prefix}.rej.>`]);
+    expect((await second.readStream('Account', 'a-1')).map(nOf)).toEqual([1]);
+    expect(await second.refuse!('Account', 'a-1', 'no', { commandId: 'c-2' })).toMatchObject({ kind: 'refusal' });
   });
 
   it('refuses invalid names with a ConfigError before connecting', async () => {

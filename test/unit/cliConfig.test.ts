@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findConfig, loadConfig } from '../../src/cli/config/loadConfig.js';
 import { resolveSettings } from '../../src/cli/config/settings.js';
 import { toNatsConnectOptions } from '../../src/cli/natsOptions.js';
+import { toStreamOptions } from '../../src/cli/streamOptions.js';
 import { ConfigError } from '../../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-config-'));
@@ -90,6 +91,9 @@ describe('config files', () => {
     ['an unknown engine', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], engine: 'kafka' };`, 'engine', /`engine` is "kafka": use 'embedded' or 'nats'/],
     ['an unknown field', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], projection: [] };`, 'projection', /`projection` is not a config field/],
     ['a bad nats section', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], nats: { servers: 4222 } };`, 'nats.servers', /`nats.servers` must be a URL/],
+    ['replicas out of range', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], nats: { replicas: 7 } };`, 'nats.replicas', /`nats.replicas` must be an integer from 1 to 5, got 7/],
+    ['an unknown storage', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], nats: { storage: 'disk' } };`, 'nats.storage', /`nats.storage` is "disk": use 'file' or 'memory'/],
+    ['a bad duration', 'tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], nats: { maxAge: '3 weeks' } };`, 'nats.maxAge', /`nats.maxAge` must be milliseconds or a duration/],
   ])('refuses %s, naming the file and the field', async (_what, name, text, field, message) => {
     const { file } = project(name, text);
     const err = await configError(file);
@@ -100,6 +104,14 @@ describe('config files', () => {
 });
 
 describe('settings: flag > env > config > default', () => {
+  it('takes the stream settings from the flag (or its environment variable), else the config, else the default', async () => {
+    const { file } = project('tributary.config.mjs', `${fakes} export default { aggregates: [aggregate('A')], nats: { replicas: 3, storage: 'memory', maxAge: '7d', duplicateWindow: 90000 } };`);
+    const nats = (await loadConfig(file)).config.nats;
+    expect(toStreamOptions({}, nats)).toEqual({ replicas: 3, storage: 'memory', maxAge: 7 * 86_400_000, duplicateWindow: 90_000 });
+    expect(toStreamOptions({ replicas: 1, maxAge: 0 }, nats)).toEqual({ replicas: 1, storage: 'memory', maxAge: 0, duplicateWindow: 90_000 });
+    expect(toStreamOptions({})).toEqual({});
+  });
+
   const config = `${fakes} export default { aggregates: [aggregate('A')], dataDir: 'data', engine: 'nats', nats: { prefix: 'cfg', stream: 'CFG', servers: 'nats://config:4222', user: 'cfg-user', password: 'cfg-pw' } };`;
 
   it('takes the flag over the environment over the config over the default', async () => {

@@ -63,7 +63,7 @@ await app.send({ type: 'OpenTab', aggregate: 'Tab', id: 'table-7', payload: { ta
 const tooEarly = await app.send({ type: 'CloseTab', aggregate: 'Tab', id: 'table-7', payload: {} });
 // { ok: false, error: { code: 'rejected', message: 'nothing was ordered on this tab', details: { reason: 'NothingOrdered', ... } } }
 const ordered = await app.send({ type: 'OrderDrink', aggregate: 'Tab', id: 'table-7', payload: { drink: 'Espresso', price: 250 } });
-// { ok: true, version: 2, position: 2, events: [{ type: 'DrinkOrdered', data: { drink: 'Espresso', price: 250 }, eventId, timestamp, ... }] }
+// { ok: true, version: 2, position: 3, events: [{ type: 'DrinkOrdered', data: { drink: 'Espresso', price: 250 }, eventId, timestamp, ... }] } (the stored rejection took position 2)
 const bad = await app.send({ type: 'OrderDrink', aggregate: 'Tab', id: 'table-7', payload: { drink: '', price: -1 } });
 // { ok: false, error: { code: 'invalid', message: 'invalid payload for Tab.OrderDrink: ...', details: { issues: [...] } } }
 const tab = await app.state(Tab, 'table-7');
@@ -91,8 +91,8 @@ describe('the README embedding example', () => {
     expect(tooEarly).toMatchObject({ ok: false, error: { code: 'rejected', message: 'nothing was ordered on this tab', details: { reason: 'NothingOrdered' } } });
   });
 
-  it('accepts an order: version 2 at position 2, with the event as the README shows', () => {
-    expect(ordered).toMatchObject({ ok: true, version: 2, position: 2, events: [{ type: 'DrinkOrdered', data: { drink: 'Espresso', price: 250 } }] });
+  it('accepts an order: version 2 at position 3 (the stored rejection took 2), with the event as the README shows', () => {
+    expect(ordered).toMatchObject({ ok: true, version: 2, position: 3, events: [{ type: 'DrinkOrdered', data: { drink: 'Espresso', price: 250 } }] });
   });
 
   it('refuses an invalid payload before it reaches the aggregate', () => {

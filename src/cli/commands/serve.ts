@@ -86,7 +86,7 @@ export function register(program: Command): void {
           name: 'tributary-serve',
           prefix: settings.prefix,
           stream: settings.stream,
-          ...toStreamOptions(flags),
+          ...toStreamOptions(flags, settings.config?.config.nats),
           queue: settings.queue,
           ...parts,
           logger,

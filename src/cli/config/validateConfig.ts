@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js';
 import type { TributaryConfig } from '../../defineConfig.js';
+import { parseDuration } from '../streamOptions.js';
 
 const ENGINES = ['embedded', 'nats'] as const;
 const NATS_STRINGS = ['prefix', 'stream', 'queue', 'user', 'password', 'token', 'nkeySeed', 'credsFile'] as const;
@@ -29,6 +30,27 @@ function checkDefinitions(file: string, field: string, value: unknown, looksRigh
     if (first !== undefined) fail(file, `${field}[${i}]`, `repeats the ${what} name ${JSON.stringify(d.name)} of ${field}[${first}]`);
     seen.set(d.name as string, i);
   });
+}
+
+function checkStreamSettings(file: string, nats: Record<string, unknown>): void {
+  const { replicas, storage } = nats;
+  if (replicas !== undefined && !(Number.isSafeInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 5)) {
+    fail(file, 'nats.replicas', `must be an integer from 1 to 5, got ${JSON.stringify(replicas)}`);
+  }
+  if (storage !== undefined && storage !== 'file' && storage !== 'memory') fail(file, 'nats.storage', `is ${JSON.stringify(storage)}: use 'file' or 'memory'`);
+  for (const key of ['maxAge', 'duplicateWindow'] as const) {
+    const v = nats[key];
+    if (v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0)) continue;
+    if (typeof v === 'string') {
+      try {
+        parseDuration(v);
+        continue;
+      } catch {
+        // reported below
+      }
+    }
+    fail(file, `nats.${key}`, `must be milliseconds or a duration such as 90s, 2m, 12h or 7d, got ${JSON.stringify(v)}`);
+  }
 }
 
 /**
@@ -71,6 +93,7 @@ export function validateConfig(value: unknown, file: string): TributaryConfig {
       if (nats[key] !== undefined && typeof nats[key] !== 'string') fail(file, `nats.${key}`, 'must be a string');
     }
     if (nats.tls !== undefined && !isObject(nats.tls)) fail(file, 'nats.tls', 'must be an object `{ caFile?, certFile?, keyFile? }`');
+    checkStreamSettings(file, nats);
   }
   return value as TributaryConfig;
 }

@@ -19,7 +19,8 @@ export type DemoReport = {
   readonly commands: number;
   readonly elapsedMs: number;
   readonly tally: OutcomeTally;
-  readonly head: number;
+  /** Commits in the log (a stored rejection takes a position but is no commit). */
+  readonly commits: number;
   readonly account: { readonly id: string; readonly state: AggregateState<{ owner: string; balance: number }> | undefined; readonly overdrawn: number } | undefined;
   readonly order: { readonly id: string; readonly state: AggregateState<{ items: ReadonlyArray<{ quantity: number; unitPrice: number }> }> | undefined } | undefined;
   readonly customer: { readonly id: string; readonly state: AggregateState<{ name: string | null; email: string | null }> | undefined } | undefined;
@@ -139,14 +140,14 @@ function verification(lines: string[], r: DemoReport) {
  *
  * @example
  * ```ts
- * process.stdout.write(formatSummary({ commands: 30_000, elapsedMs: 2310, tally, head, account, order, customer, views, checks, kept: undefined }));
+ * process.stdout.write(formatSummary({ commands: 30_000, elapsedMs: 2310, tally, commits, account, order, customer, views, checks, kept: undefined }));
  * ```
  */
 export function formatSummary(r: DemoReport): string {
   const t = r.tally;
   const lines: string[] = [''];
   lines.push(`${row('Commands', count(r.commands), 22)} in ${seconds(r.elapsedMs)}  ·  ${count(r.commands / Math.max(r.elapsedMs / 1000, 1e-3))} commands/s`);
-  lines.push(`  ${row('accepted', count(t.accepted), 20)}${percent(t.accepted, r.commands).padStart(8)}   ${plural(t.events, 'event')} in ${plural(r.head, 'commit')}`);
+  lines.push(`  ${row('accepted', count(t.accepted), 20)}${percent(t.accepted, r.commands).padStart(8)}   ${plural(t.events, 'event')} in ${plural(r.commits, 'commit')}`);
   group(lines, 'rejected', t.rejected, r.commands, 'by an aggregate, with a reason:', REASONS);
   group(lines, 'invalid', t.invalid, r.commands, 'refused before reaching one:', INVALID);
   if (t.failed.size > 0) group(lines, 'failed', t.failed, r.commands, 'errors a correct run never has:', {});

@@ -4,20 +4,24 @@ import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../..
 import type { Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecordTransient, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
+import { AlreadyRefusedError } from '../alreadyRefusedError.js';
 import type {
   AppendOptions,
   AppendResult,
   Commit,
+  CommandDecision,
   DomainEvent,
   EventEnvelope,
   EventLog,
   ReadBatchesOptions,
   ReadStreamOptions,
+  Refusal,
+  RefuseOptions,
   Snapshot,
   SnapshotStore,
 } from '../eventLog.js';
 import { readAllFromBatches } from '../readAllFromBatches.js';
-import { validateAppend } from '../validateAppend.js';
+import { validateAppend, validateRefusal } from '../validateAppend.js';
 import { acquireWriterLock, type WriterLock } from './writerLock.js';
 
 /**
@@ -65,6 +69,10 @@ export type LmdbEventLogOptions = {
 export type LmdbDurability = 'committed' | 'flushed';
 
 
+// The commands index's mark for a refused commandId: positions start at 1.
+const REFUSED = 0;
+const LAST_REFUSAL = 'lastRefusal';
+
 /**
  * Heads kept in memory; past this, the least recently written are read back from LMDB (one range
  * read inside the write transaction). Twice the registry's default `maxActors`: the aggregates
@@ -76,6 +84,7 @@ const HEAD_CACHE_SIZE = 20_000;
 type AppendOutcome =
   | { kind: 'ok'; version: number; position: number; record: CommitRecord }
   | { kind: 'duplicate'; position: number; record: CommitRecord }
+  | { kind: 'refused'; refusal: Refusal }
   | { kind: 'conflict'; actual: number }
   | { kind: 'unencodable'; error: unknown };
 
@@ -109,8 +118,12 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   const commits: Database<Uint8Array, number> = root.openDB({ name: 'commits', encoding: 'binary' });
   // [aggregate, id, version after commit] -> position
   const streams: Database<number, [string, string, number]> = root.openDB({ name: 'streams', encoding: 'ordered-binary' });
-  // commandId -> position of the commit it produced
+  // commandId -> position of the commit it produced, or REFUSED
   const commands: Database<number, string> = root.openDB({ name: 'commands', encoding: 'ordered-binary' });
+  // commandId -> its refusal, for the commandIds marked REFUSED
+  const refusals: Database<Refusal, string> = root.openDB({ name: 'refusals' });
+  // LAST_REFUSAL -> the position the last refusal took, so that a restart does not give it again
+  const marks: Database<number, string> = root.openDB({ name: 'marks' });
   const snapshotsDb: Database<Snapshot, [string, string]> = root.openDB({ name: 'snapshots' });
 
   let closed = false;
@@ -160,6 +173,12 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     return bytes === undefined ? undefined : toCommit(decodeCommitRecord(bytes), position);
   };
 
+  const takeWriterLock = (): void => {
+    if (lock !== undefined) return;
+    lock = acquireWriterLock(options.path);
+    position = Math.max(lastPosition(), marks.get(LAST_REFUSAL) ?? 0);
+  };
+
   // The bytes are the encoder's own buffer: `putSync` copies them before anything else encodes.
   const encodeRecord = probed(options.probe, 'encode', encodeCommitRecordTransient);
 
@@ -172,6 +191,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     (aggregate: string, id: string, events: readonly DomainEvent[], opts: AppendOptions, timestamp: number): AppendOutcome => {
       const commandId = opts.commandId;
       const seen = commands.get(commandId);
+      if (seen === REFUSED) return { kind: 'refused', refusal: refusals.get(commandId)! };
       if (seen !== undefined) {
         return { kind: 'duplicate', position: seen, record: decodeCommitRecord(commits.get(seen)!) };
       }
@@ -217,6 +237,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
         return { version: outcome.version, position: outcome.position, events: toEnvelopes(outcome.record, outcome.position), duplicate: false };
       case 'duplicate':
         return { version: outcome.record.version, position: outcome.position, events: toEnvelopes(outcome.record, outcome.position), duplicate: true };
+      case 'refused':
+        throw new AlreadyRefusedError(outcome.refusal);
       case 'unencodable':
         throw outcome.error;
       case 'conflict':
@@ -236,10 +258,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     if (closed) throw new ClosedError('event log is closed');
     if (failed) throw new InternalError(`the event log at ${options.path} failed to commit and must be reopened: ${failed.message}`);
     validateAppend(aggregate, id, events, opts);
-    if (lock === undefined) {
-      lock = acquireWriterLock(options.path);
-      position = lastPosition();
-    }
+    takeWriterLock();
     const timestamp = opts.timestamp ?? Date.now();
     const work = root.transaction(() => writeCommit(aggregate, id, events, opts, timestamp));
     pending.add(work);
@@ -275,14 +294,49 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
 
   const headPosition = async (): Promise<number> => lastPosition();
 
-  // The commands index is never trimmed: on this engine a commandId is decided once, forever.
-  const commandResult = async (commandId: string): Promise<AppendResult | undefined> => {
-    if (closed) throw new ClosedError('event log is closed');
-    const at = commands.get(commandId);
+  const decisionAt = (commandId: string, at: number | undefined): CommandDecision | undefined => {
+    if (at === REFUSED) return { kind: 'refusal', refusal: refusals.get(commandId)! };
     const bytes = at === undefined ? undefined : commits.get(at);
     if (at === undefined || bytes === undefined) return undefined;
     const record = decodeCommitRecord(bytes);
-    return { version: record.version, position: at, events: toEnvelopes(record, at), duplicate: true };
+    return { kind: 'commit', result: { version: record.version, position: at, events: toEnvelopes(record, at), duplicate: true } };
+  };
+
+  // The commands index is never trimmed: on this engine a commandId is decided once, forever.
+  const firstDecision = async (commandId: string): Promise<CommandDecision | undefined> => {
+    if (closed) throw new ClosedError('event log is closed');
+    return decisionAt(commandId, commands.get(commandId));
+  };
+
+  // In a write transaction, so that it and an append of the same commandId are decided in one order.
+  const refuse = async (aggregate: string, id: string, answer: unknown, opts: RefuseOptions): Promise<CommandDecision> => {
+    if (closed) throw new ClosedError('event log is closed');
+    if (failed) throw new InternalError(`the event log at ${options.path} failed to commit and must be reopened: ${failed.message}`);
+    validateRefusal(aggregate, id, opts.commandId);
+    takeWriterLock();
+    const refusal: Refusal = { aggregate, id, commandId: opts.commandId, timestamp: opts.timestamp ?? Date.now(), answer };
+    const work = root.transaction((): CommandDecision => {
+      const first = decisionAt(opts.commandId, commands.get(opts.commandId));
+      if (first !== undefined) return first;
+      // A refusal takes a position that no reader sees, as on NATS (it is a message of the stream
+      // there), so that both engines give the same positions.
+      position += 1;
+      marks.putSync(LAST_REFUSAL, position);
+      commands.putSync(opts.commandId, REFUSED);
+      refusals.putSync(opts.commandId, refusal);
+      return { kind: 'refusal', refusal };
+    });
+    pending.add(work);
+    try {
+      const decision = await work;
+      if (durability === 'flushed') await root.flushed;
+      return decision;
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw new InternalError(`refusing ${aggregate}/${id} failed; the event log must be reopened: ${failed.message}`, { aggregate, id });
+    } finally {
+      pending.delete(work);
+    }
   };
 
   async function* readBatches(opts: ReadBatchesOptions = {}): AsyncGenerator<readonly Commit[]> {
@@ -295,9 +349,9 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     while (!closed && !signal?.aborted) {
       const waitFor = nextAppend(); // taken before reading, so an append in between is not missed
       const batch: Commit[] = [];
-      const end = Math.min(next + maxBatch, stopAt + 1);
-      if (next < end) {
-        for (const { key, value } of commits.getRange({ start: next, end })) {
+      // By count, not by key range: positions that refusals took have no commit.
+      if (next <= stopAt) {
+        for (const { key, value } of commits.getRange({ start: next, ...(live ? {} : { end: stopAt + 1 }), limit: maxBatch })) {
           batch.push(toCommit(decodeCommitRecord(value), key));
         }
       }
@@ -328,7 +382,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     readAll: (o) => readAllFromBatches(readBatches, o),
     readBatches,
     headPosition,
-    commandResult,
+    firstDecision,
+    refuse,
     snapshots,
     async close() {
       if (closed) return;

@@ -5,9 +5,10 @@ import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../..
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecord, toEnvelopes, type CommitRecord } from '../commitRecord.js';
-import type { AppendOptions, AppendResult, DomainEvent, EventLog } from '../eventLog.js';
+import { AlreadyRefusedError } from '../alreadyRefusedError.js';
+import type { AppendOptions, AppendResult, CommandDecision, DomainEvent, EventLog, Refusal } from '../eventLog.js';
 import { readAllFromBatches } from '../readAllFromBatches.js';
-import { validateAppend } from '../validateAppend.js';
+import { validateAppend, validateRefusal } from '../validateAppend.js';
 import { connectNats, type NatsConnectOptions } from './connectNats.js';
 import { watchConnection } from './connectionState.js';
 import { createDirectGet, natsFailure } from './directGet.js';
@@ -18,6 +19,7 @@ import { toMsgId } from './msgId.js';
 import { createNatsReadBatches } from './natsReadBatches.js';
 import { createNatsReadStream } from './natsReadStream.js';
 import { createNatsSnapshotStore } from './natsSnapshotStore.js';
+import { decodeRefusal, encodeRefusal, refusalSubject } from './refusalRecord.js';
 import { replicatedStreamWarning } from './serverVersion.js';
 import { advanceHead, createStreamHeads, type StreamHead } from './streamHeads.js';
 
@@ -164,7 +166,17 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     }
     await ensureStream(
       jsm,
-      { name: stream, subjects: [`${prefix}.evt.>`], storage, replicas, maxAge, duplicateWindow, maxMsgsPerSubject: -1 },
+      {
+        name: stream,
+        subjects: [`${prefix}.evt.>`, `${prefix}.rej.>`],
+        // Streams made before refusals were stored lack it; adding a subject loses nothing.
+        addableSubjects: [`${prefix}.rej.>`],
+        storage,
+        replicas,
+        maxAge,
+        duplicateWindow,
+        maxMsgsPerSubject: -1,
+      },
       logger,
     );
     await ensureStream(
@@ -194,6 +206,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
   const direct = createDirectGet(nc, stream, timeout);
   const heads = createStreamHeads(options.cacheSize ?? 100_000);
   const subjectPrefix = `${prefix}.evt.`;
+  const refusalPrefix = `${prefix}.rej.`;
   const encodeRecord = probed(options.probe, 'encode', encodeCommitRecord);
   // The acknowledged commit, as its caller sees it.
   const stored = probed(options.probe, 'append', (head: StreamHead, record: CommitRecord, seq: number): AppendResult => {
@@ -239,36 +252,53 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     });
 
   /**
-   * The result of the commit a duplicate ack points at. When its stored bytes are exactly the ones
-   * this append sent (same commandId, version and timestamp), it is this append's own write whose
-   * first ack was lost (the publisher sends again after a reconnect): not a duplicate.
+   * The decision a duplicate ack points at: a commit or a refusal. When its stored bytes are
+   * exactly the ones this publish sent (same commandId, version and timestamp), it is this
+   * publish's own write whose first ack was lost (the publisher sends again after a reconnect): not
+   * a duplicate.
    */
-  const duplicateOf = async (seq: number, what: string, sent: Uint8Array | undefined): Promise<AppendResult> => {
+  const decisionAt = async (seq: number, what: string, sent: Uint8Array | undefined): Promise<CommandDecision> => {
     const msg = await direct.bySeq(seq);
     if (msg === undefined) {
       throw new InternalError(`${what}: JetStream reports this commandId as a duplicate of position ${seq}, which is no longer in the stream`, {
         position: seq,
       });
     }
-    const record = decodeCommitRecord(msg.data);
     const own = sent !== undefined && Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength).equals(msg.data);
-    return { version: record.version, position: seq, events: toEnvelopes(record, seq), duplicate: !own };
+    if (msg.subject.startsWith(refusalPrefix)) return { kind: 'refusal', refusal: decodeRefusal(msg.data, seq) };
+    const record = decodeCommitRecord(msg.data);
+    return { kind: 'commit', result: { version: record.version, position: seq, events: toEnvelopes(record, seq), duplicate: !own } };
   };
 
   /**
-   * Asks JetStream's dedupe whether `commandId` was appended inside the duplicate window, with no
+   * Asks JetStream's dedupe whether `commandId` was decided inside the duplicate window, with no
    * chance of writing: the dedupe check runs before the stream-sequence check, and no stream ever
    * reaches {@link NEVER_SEQ}. Both checks run when the proposal is applied, also on a cluster.
    */
-  const probe = async (subject: string, commandId: string): Promise<AppendResult | undefined> => {
+  const probe = async (subject: string, commandId: string): Promise<CommandDecision | undefined> => {
     const h = new MsgHdrsImpl();
     h.headers.set('Nats-Msg-Id', [toMsgId(commandId)]);
     h.headers.set(EXPECTED_LAST_SEQ, [NEVER_SEQ]);
     const ack = await publisher.publish(subject, EMPTY, h);
-    if (ack.ok && ack.duplicate) return duplicateOf(ack.seq, `commandId ${commandId}`, undefined);
+    if (ack.ok && ack.duplicate) return decisionAt(ack.seq, `commandId ${commandId}`, undefined);
     if (ack.ok) throw new InternalError(`JetStream stored a probe for commandId ${commandId} on ${subject}`, { subject });
     if (ack.errCode !== WRONG_LAST_SEQUENCE) throw new InternalError(`JetStream refused a commandId lookup: ${ack.description} (${ack.errCode})`);
     return undefined;
+  };
+
+  // A refusal is a message like a commit, deduplicated by the same Nats-Msg-Id: whichever of the
+  // two JetStream stores first is the commandId's decision, on a cluster too.
+  const refuse = async (aggregate: string, id: string, answer: unknown, opts: { commandId: string; timestamp?: number }): Promise<CommandDecision> => {
+    assertOpen();
+    validateRefusal(aggregate, id, opts.commandId);
+    const refusal: Refusal = { aggregate, id, commandId: opts.commandId, timestamp: opts.timestamp ?? Date.now(), answer };
+    const h = new MsgHdrsImpl();
+    h.headers.set('Nats-Msg-Id', [toMsgId(opts.commandId)]);
+    const body = encodeRefusal(refusal);
+    const ack = await publisher.publish(refusalSubject(prefix, aggregate, id), body, h);
+    if (!ack.ok) throw new InternalError(`JetStream refused to store a refusal of ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, { aggregate, id });
+    if (!ack.duplicate) return { kind: 'refusal', refusal };
+    return decisionAt(ack.seq, `${aggregate}/${id}`, body);
   };
 
   // Appends to one aggregate run one after another (the next builds on the version the previous
@@ -313,7 +343,8 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
             continue;
           }
           const first = notDuplicate ? undefined : await probe(versionSubject(stem, head.version), opts.commandId);
-          if (first !== undefined) return first;
+          if (first?.kind === 'refusal') throw new AlreadyRefusedError(first.refusal);
+          if (first !== undefined) return first.result;
           throw conflict(aggregate, id, expected, head.version);
         }
         const record: CommitRecord = {
@@ -336,9 +367,10 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
         const ack = await publisher.publish(versionSubject(stem, head.version), body, h);
         if (ack.ok) {
           if (ack.duplicate) {
-            const result = await duplicateOf(ack.seq, `${aggregate}/${id}`, body);
-            if (!result.duplicate) advanceHead(head, result.version, result.position);
-            return result;
+            const first = await decisionAt(ack.seq, `${aggregate}/${id}`, body);
+            if (first.kind === 'refusal') throw new AlreadyRefusedError(first.refusal);
+            if (!first.result.duplicate) advanceHead(head, first.result.version, first.result.position);
+            return first.result;
           }
           return stored(head, record, ack.seq);
         }
@@ -381,12 +413,13 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     return p;
   });
 
-  const streamState = async (): Promise<{ messages: number; lastSeq: number }> => {
+  // The last commit's sequence: the stream's last message may be a refusal, which no reader sees.
+  const lastCommit = async (): Promise<number> => {
     try {
-      const info = await jsm.streams.info(stream);
-      return { messages: info.state.messages, lastSeq: info.state.last_seq };
+      const last = await jsm.streams.getMessage(stream, { last_by_subj: `${subjectPrefix}>` });
+      return last?.seq ?? 0;
     } catch (err) {
-      throw natsFailure(err, `reading the state of stream ${stream}`);
+      throw natsFailure(err, `reading the last position of stream ${stream}`);
     }
   };
 
@@ -394,7 +427,8 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     nc,
     js,
     stream,
-    streamState,
+    subjects: `${subjectPrefix}>`,
+    headPosition: lastCommit,
     connection,
     closing: closing.signal,
     track,
@@ -426,13 +460,14 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     readBatches,
     async headPosition() {
       assertOpen();
-      return (await streamState()).lastSeq;
+      return lastCommit();
     },
-    commandResult(commandId) {
+    firstDecision(commandId) {
       assertOpen();
       // Any subject of the stream will do: the probe never writes.
       return probe(`${subjectPrefix}lookup`, commandId);
     },
+    refuse,
     snapshots,
     close() {
       closeDone ??= (async () => {

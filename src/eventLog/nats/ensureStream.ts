@@ -24,6 +24,8 @@ import { natsFailure } from './directGet.js';
 export type StreamSpec = {
   readonly name: string;
   readonly subjects: readonly string[];
+  /** Subjects of `subjects` that an existing stream may lack: they are added to it (that loses nothing). */
+  readonly addableSubjects?: readonly string[];
   readonly storage: 'file' | 'memory';
   readonly replicas: number;
   readonly maxAge: number;
@@ -69,11 +71,11 @@ function expectedConfig(spec: StreamSpec): Expected {
 
 // The settings a deployment chooses: how to match an existing stream's value instead.
 const SETTING_HINTS: Partial<Record<keyof Expected, (have: unknown) => string>> = {
-  num_replicas: (have) => `replicas: ${String(have)} (serve --replicas ${String(have)}, env TRIBUTARY_REPLICAS)`,
-  storage: (have) => `storage: '${String(have)}' (serve --storage ${String(have)}, env TRIBUTARY_STORAGE)`,
-  max_age: (have) => `maxAge: ${Number(have) / 1e6} ms (serve --max-age ${Number(have) / 1e6}, env TRIBUTARY_MAX_AGE)`,
+  num_replicas: (have) => `replicas: ${String(have)} (serve --replicas ${String(have)}, env TRIBUTARY_REPLICAS, config nats.replicas)`,
+  storage: (have) => `storage: '${String(have)}' (serve --storage ${String(have)}, env TRIBUTARY_STORAGE, config nats.storage)`,
+  max_age: (have) => `maxAge: ${Number(have) / 1e6} ms (serve --max-age ${Number(have) / 1e6}, env TRIBUTARY_MAX_AGE, config nats.maxAge)`,
   duplicate_window: (have) =>
-    `duplicateWindow: ${Number(have) / 1e6} ms (serve --duplicate-window ${Number(have) / 1e6}, env TRIBUTARY_DUPLICATE_WINDOW)`,
+    `duplicateWindow: ${Number(have) / 1e6} ms (serve --duplicate-window ${Number(have) / 1e6}, env TRIBUTARY_DUPLICATE_WINDOW, config nats.duplicateWindow)`,
 };
 
 function differences(actual: StreamConfig, expected: Expected): string[] {
@@ -113,6 +115,11 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, logg
     }
   }
   if (info) {
+    const missing = (spec.addableSubjects ?? []).filter((s) => !info!.config.subjects?.includes(s));
+    if (missing.length > 0 && differences({ ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] }, expected).length === 0) {
+      info = await addSubjects(jsm, info, missing);
+      logger.info({ subjects: missing }, `added subjects to JetStream stream ${spec.name}`);
+    }
     const diff = differences(info.config, expected);
     if (diff.length > 0) {
       throw new ConfigError(
@@ -135,5 +142,13 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, logg
       });
     }
     throw natsFailure(err, `creating JetStream stream ${spec.name}`);
+  }
+}
+
+async function addSubjects(jsm: JetStreamManager, info: StreamInfo, subjects: readonly string[]): Promise<StreamInfo> {
+  try {
+    return await jsm.streams.update(info.config.name, { subjects: [...(info.config.subjects ?? []), ...subjects] });
+  } catch (err) {
+    throw natsFailure(err, `adding subjects ${subjects.join(', ')} to JetStream stream ${info.config.name}`);
   }
 }

@@ -12,15 +12,17 @@ import { natsFailure } from './directGet.js';
  *
  * @example
  * ```ts
- * const deps: NatsReadBatchesDeps = { nc, js, stream: 'TRIBUTARY', streamState, connection, closing: ac.signal, track, logger };
+ * const deps: NatsReadBatchesDeps = { nc, js, stream: 'TRIBUTARY', subjects: 'tributary.evt.>', headPosition, connection, closing: ac.signal, track, logger };
  * ```
  */
 export type NatsReadBatchesDeps = {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly stream: string;
-  /** Stream state now: how many messages and the last sequence. */
-  readonly streamState: () => Promise<{ messages: number; lastSeq: number }>;
+  /** The commit subjects (`<prefix>.evt.>`): the stream's other messages are not commits. */
+  readonly subjects: string;
+  /** The last commit's position now, 0 for none. */
+  readonly headPosition: () => Promise<number>;
   /** After a failure, pulls start again only once the connection is back. */
   readonly connection: ConnectionState;
   /** Aborted when the log closes, so every reader ends. */
@@ -63,12 +65,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * - The reader keeps its own cursor (the next position it wants). When a pull fails (a server
  *   restart loses the in-memory consumer), it makes a new consumer from the cursor, with backoff:
  *   no gap, and a position below the cursor is never delivered twice.
- * - `live: false` stops at the stream's last sequence as of the start of the read.
+ * - `live: false` stops at the last commit as of the start of the read.
+ * - Only commit subjects are read: a refusal in the stream is skipped by the server.
  * - Aborting (or closing the log) stops the pull at once and deletes the consumer.
  *
  * @example
  * ```ts
- * const readBatches = createNatsReadBatches({ nc, js, stream: 'TRIBUTARY', streamState, connection, closing, track, logger });
+ * const readBatches = createNatsReadBatches({ nc, js, stream: 'TRIBUTARY', subjects: 'tributary.evt.>', headPosition, connection, closing, track, logger });
  * for await (const batch of readBatches({ fromPosition: checkpoint + 1, maxBatch: 500 })) apply(batch);
  * ```
  */
@@ -107,9 +110,8 @@ export function createNatsReadBatches(deps: NatsReadBatchesDeps) {
     try {
       let stopAt = Number.POSITIVE_INFINITY;
       if (!live) {
-        const state = await deps.streamState();
-        if (state.messages === 0 || state.lastSeq < next) return;
-        stopAt = state.lastSeq;
+        stopAt = await deps.headPosition();
+        if (stopAt < next) return;
       }
 
       let failures = 0;
@@ -119,6 +121,7 @@ export function createNatsReadBatches(deps: NatsReadBatchesDeps) {
         let batch: Commit[] = [];
         try {
           consumer ??= await deps.js.consumers.get(deps.stream, {
+            filter_subjects: deps.subjects,
             deliver_policy: DeliverPolicy.StartSequence,
             opt_start_seq: next,
             inactive_threshold: INACTIVE_THRESHOLD_MS,

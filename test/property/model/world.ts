@@ -73,6 +73,10 @@ export type World = {
   /** In the order they were recorded; {@link commitsInLogOrder} sorts by position. */
   commits: ModelCommit[];
   accepted: Map<string, FirstResult>;
+  /** The first rejection of each rejected commandId: a re-send gets it, whatever the state now. */
+  rejections: Map<string, Prediction>;
+  /** The last position taken: by a commit, or by a stored rejection (which no reader sees). */
+  lastPosition: number;
 };
 
 export const emptyWorld = (): World => ({
@@ -82,13 +86,15 @@ export const emptyWorld = (): World => ({
   streams: new Map(),
   commits: [],
   accepted: new Map(),
+  rejections: new Map(),
+  lastPosition: 0,
 });
 
 export const streamKey = (aggregate: string, id: string): string => `${aggregate}/${id}`;
 
 export const versionOf = (world: World, aggregate: string, id: string): number => world.streams.get(streamKey(aggregate, id))?.version ?? 0;
 
-/** The highest position recorded so far (0 for an empty log). */
+/** The highest position of a commit recorded so far (0 for an empty log): what `headPosition()` says. */
 export const headOf = (world: World): number => world.commits.reduce((m, c) => Math.max(m, c.position), 0);
 
 export const commitsInLogOrder = (world: World): ModelCommit[] => [...world.commits].sort((a, b) => a.position - b.position);
@@ -184,6 +190,8 @@ export function predict(world: World, command: unknown): Prediction {
       }
       return { kind: 'duplicate', first };
     }
+    const rejection = world.rejections.get(c.commandId);
+    if (rejection !== undefined) return rejection;
   }
   const version = versionOf(world, c.aggregate, c.id);
   if (c.expectedVersion !== undefined && c.expectedVersion !== version) return { kind: 'error', code: 'conflict' };
@@ -293,5 +301,6 @@ export function record(world: World, events: ModelEvent[]): void {
     events,
   };
   world.commits.push(commit);
+  world.lastPosition = Math.max(world.lastPosition, first.position);
   world.accepted.set(first.commandId, { ok: true, version: stream.version, position: first.position, events, aggregate: first.aggregate, id: first.id });
 }

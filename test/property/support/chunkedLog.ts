@@ -13,9 +13,12 @@ import type { Commit, EventLog, ReadBatchesOptions } from '../../../src/index.js
 
 export type ChunkedLog = {
   readonly log: EventLog;
-  /** Makes the commits up to `position` readable; they form one chunk. */
-  release(position: number): void;
+  /** Makes the first `count` commits readable; they form one chunk. */
+  release(count: number): void;
+  /** How many commits are readable. */
   readonly released: number;
+  /** The position of the last readable commit (0 for none): positions have gaps where rejections were stored. */
+  readonly releasedPosition: number;
 };
 
 export type ChunkedLogOptions = {
@@ -26,23 +29,30 @@ export type ChunkedLogOptions = {
 
 export function createChunkedLog(base: EventLog, commits: readonly Commit[], options: ChunkedLogOptions): ChunkedLog {
   commits.forEach((c, i) => {
-    if (c.position !== i + 1) throw new Error(`the history's commits must be dense from 1; found ${c.position} at index ${i}`);
+    if (i > 0 && c.position <= commits[i - 1]!.position) throw new Error(`the history's commits must be in position order; found ${c.position} at index ${i}`);
   });
   let released = 0;
   const ends: number[] = [];
   let waiters: Array<() => void> = [];
+  const positionOf = (count: number): number => (count === 0 ? 0 : commits[count - 1]!.position);
+  // How many commits lie below `position`: the index of the first one at or after it.
+  const countBelow = (position: number): number => {
+    const i = commits.findIndex((c) => c.position >= position);
+    return i < 0 ? commits.length : i;
+  };
 
-  const batchEnd = (next: number, maxBatch: number): number => {
-    let end = Math.min(released, next + maxBatch - 1);
-    if (options.boundaries) end = Math.min(end, ends.find((e) => e >= next) ?? end);
+  // Counts of commits: the batch after the first `from` ones ends after the first `end`.
+  const batchEnd = (from: number, maxBatch: number): number => {
+    let end = Math.min(released, from + maxBatch);
+    if (options.boundaries) end = Math.min(end, ends.find((e) => e > from) ?? end);
     return end;
   };
 
   async function* batches(options_: ReadBatchesOptions = {}): AsyncGenerator<readonly Commit[]> {
     const { live = true, maxBatch = 1000, signal } = options_;
-    let next = Math.max(1, options_.fromPosition ?? 1);
+    let from = countBelow(Math.max(1, options_.fromPosition ?? 1));
     while (!signal?.aborted) {
-      if (next > released) {
+      if (from >= released) {
         if (!live) return;
         await new Promise<void>((resolve) => {
           const done = () => {
@@ -54,11 +64,11 @@ export function createChunkedLog(base: EventLog, commits: readonly Commit[], opt
         });
         continue;
       }
-      const end = batchEnd(next, maxBatch);
-      if (options.scheduler) await options.scheduler.schedule(Promise.resolve(), `deliver ${next}..${end}${live ? '' : ' (catch-up)'}`);
+      const end = batchEnd(from, maxBatch);
+      if (options.scheduler) await options.scheduler.schedule(Promise.resolve(), `deliver ${positionOf(from + 1)}..${positionOf(end)}${live ? '' : ' (catch-up)'}`);
       if (signal?.aborted) return;
-      yield commits.slice(next - 1, end);
-      next = end + 1;
+      yield commits.slice(from, end);
+      from = end;
     }
   }
 
@@ -68,7 +78,7 @@ export function createChunkedLog(base: EventLog, commits: readonly Commit[], opt
     readStream: (aggregate, id, opts) => base.readStream(aggregate, id, opts),
     readAll: (opts) => readAllFromBatches(batches, opts),
     readBatches: (opts) => batches(opts),
-    headPosition: () => Promise.resolve(released),
+    headPosition: () => Promise.resolve(positionOf(released)),
     snapshots: base.snapshots,
     close: () => Promise.resolve(),
   };
@@ -78,9 +88,12 @@ export function createChunkedLog(base: EventLog, commits: readonly Commit[], opt
     get released() {
       return released;
     },
-    release(position) {
-      if (position <= released) return;
-      released = Math.min(position, commits.length);
+    get releasedPosition() {
+      return positionOf(released);
+    },
+    release(count) {
+      if (count <= released) return;
+      released = Math.min(count, commits.length);
       ends.push(released);
       const wake = waiters;
       waiters = [];

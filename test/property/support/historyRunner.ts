@@ -204,6 +204,7 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
       if (joined !== undefined) return joined;
       const p = predict(scratch, c);
       if (p.kind === 'error' && typeof commandId === 'string' && commandId !== '' && commands.indexOf(c) === i) refused.set(commandId, p);
+      if (isStoredRejection(p) && typeof commandId === 'string') scratch.rejections.set(commandId, p);
       if (p.kind === 'accepted') {
         const commandId = (c as { commandId?: string }).commandId ?? `(generated ${i})`;
         record(scratch, expectedEnvelopes(scratch, p, { position: Number.NaN, timestamp: 0, commandId }));
@@ -225,8 +226,19 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
   };
 
   const verify = (commands: unknown[], predictions: Prediction[], results: CommandResult[]): void => {
-    const head = headOf(world);
+    const head = world.lastPosition;
     const accepted: number[] = [];
+    // Each first rejection of a commandId (or of a command without one) is stored and takes a position.
+    let stored = 0;
+    predictions.forEach((p, i) => {
+      if (!isStoredRejection(p)) return;
+      const commandId = (commands[i] as { commandId?: string }).commandId;
+      if (commandId === undefined) stored += 1;
+      else if (!world.rejections.has(commandId)) {
+        world.rejections.set(commandId, p);
+        stored += 1;
+      }
+    });
     results.forEach((r, i) => {
       const p = predictions[i]!;
       const kind = p.kind === 'error' ? (p.reason ? `rejected:${p.reason}` : p.code) : p.kind;
@@ -244,11 +256,16 @@ export async function createHistoryRunner(store: Store, options: RunnerOptions):
         accepted.push(i);
       }
     });
-    // Positions: exactly the next ones, each once.
+    // Positions: the next ones, each once; a stored rejection takes one that no commit has.
     const positions = accepted.map((i) => (results[i] as Extract<CommandResult, { ok: true }>).position).sort((a, b) => a - b);
+    const last = head + positions.length + stored;
     positions.forEach((p, k) => {
-      if (p !== head + k + 1) throw new Error(`the commits of this step took positions ${positions.join(', ')}; expected ${head + 1}..${head + positions.length}`);
+      if (p <= head || p > last || (k > 0 && p === positions[k - 1])) {
+        throw new Error(`the commits of this step took positions ${positions.join(', ')}; expected ${positions.length} of ${head + 1}..${last}`);
+      }
     });
+    if (stored === 0 && positions.length > 0 && positions.at(-1) !== last) throw new Error(`the commits of this step took positions ${positions.join(', ')}; expected ${head + 1}..${last}`);
+    world.lastPosition = last;
     // Commands to one aggregate commit in issue order.
     const lastAt = new Map<string, number>();
     for (const i of accepted) {
@@ -446,4 +463,9 @@ export function within<T>(ms: number, work: Promise<T>, what: string): Promise<T
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (${HANG})`)), ms);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+// A rejection the host stores as its commandId's decision (only `rejected`: other errors are not decisions).
+function isStoredRejection(p: Prediction): boolean {
+  return p.kind === 'error' && p.code === 'rejected';
 }
