@@ -156,7 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     });
   projectionGauge('tributary_projection_position', 'Last position the projection applied.', (s) => s.position);
   projectionGauge('tributary_projection_head_position', 'Last position of the event log, as the projection sees it.', (s) => s.headPosition);
-  projectionGauge('tributary_projection_lag_commits', 'Commits the projection has still to apply.', (s) => s.lag);
+  projectionGauge('tributary_projection_lag_commits', 'Positions the projection is behind the head: the commits it has still to apply, plus stored rejections between them (0 once caught up).', (s) => s.lag);
   projectionGauge('tributary_projection_lag_seconds', 'Age of the oldest commit the projection has not applied (0 when caught up).', (s) => s.lagSeconds);
   projectionGauge('tributary_projection_skipped_events', 'Poison events skipped so far.', (s) => s.skipped);
   projectionGauge('tributary_projection_halted', '1 while the projection is stopped on an error (a poison event).', (s) => (s.state === 'failed' ? 1 : 0));
