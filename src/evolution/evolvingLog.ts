@@ -2,9 +2,12 @@ import type { Commit, DomainEvent, EventEnvelope, EventLog, Snapshot, SnapshotSt
 import { readAllFromBatches } from '../eventLog/readAllFromBatches.js';
 import type { EventCatalog } from './eventCatalog.js';
 import type { KeyStore } from './keyStore.js';
-import { currentEnvelope, readEvent } from './readEvent.js';
+import { createKeyCache } from './keyCache.js';
+import { currentEnvelope, readEvent, type KeyLookup } from './readEvent.js';
 import type { SubjectKey } from './sealFields.js';
 import { subjectOf, writeEvent } from './writeEvent.js';
+
+const noKeys: KeyLookup = () => undefined;
 
 /**
  * Options of {@link createEvolvingLog}.
@@ -24,6 +27,8 @@ export type EvolvingLogOptions = {
    * at once; one made by another process is seen here within this time. Default 2000.
    */
   readonly keyCacheMs?: number;
+  /** How many subjects' keys are cached (least recently used first out). Default 100,000. */
+  readonly keyCacheSize?: number;
 };
 
 /**
@@ -50,8 +55,6 @@ export type EvolvingLog = EventLog & {
   forget(subject: string): Promise<void>;
 };
 
-type Cached = { readonly key: SubjectKey | undefined; readonly at: number };
-
 /**
  * Wraps a log with the app's event catalog and key store (see {@link EvolvingLog}).
  *
@@ -62,33 +65,36 @@ type Cached = { readonly key: SubjectKey | undefined; readonly at: number };
  */
 export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   const { log, catalog, keys } = options;
-  const ttl = options.keyCacheMs ?? 2000;
-  const cache = new Map<string, Cached>();
+  const cache = createKeyCache({ ttlMs: options.keyCacheMs ?? 2000, max: options.keyCacheSize ?? 100_000 });
   const tags = catalog.snapshotTags;
 
-  const fresh = (subject: string): Cached | undefined => {
-    const c = cache.get(subject);
-    return c !== undefined && performance.now() - c.at < ttl ? c : undefined;
-  };
-  const remember = (subject: string, key: SubjectKey | undefined) => {
-    cache.set(subject, { key, at: performance.now() });
-    // Bounded: a log read end to end touches every subject once.
-    if (cache.size > 100_000) cache.delete(cache.keys().next().value!);
-  };
-  const keyOf = (subject: string) => cache.get(subject)?.key;
-
-  // Loads the keys of the sealed events into the cache, so that reading them is synchronous.
-  const loadKeys = async (envelopes: Iterable<EventEnvelope>): Promise<void> => {
-    if (keys === undefined) return;
-    let wanted: Set<string> | undefined;
+  // The keys of the sealed events, from the cache or the store, in a lookup of their own: what a
+  // batch needs stays at hand however many subjects it has, so that reading it is synchronous.
+  const loadKeys = async (envelopes: Iterable<EventEnvelope>): Promise<KeyLookup> => {
+    let batch: Map<string, SubjectKey | undefined> | undefined;
+    let missing: string[] | undefined;
     for (const e of envelopes) {
-      if (e.sealed !== undefined && fresh(e.sealed.subject) === undefined) (wanted ??= new Set()).add(e.sealed.subject);
+      const subject = e.sealed?.subject;
+      if (subject === undefined || batch?.has(subject) === true) continue;
+      batch ??= new Map();
+      const cached = cache.fresh(subject);
+      batch.set(subject, cached?.key);
+      if (cached === undefined) (missing ??= []).push(subject);
     }
-    if (wanted === undefined) return;
-    await Promise.all([...wanted].map(async (s) => remember(s, await keys.get(s))));
+    if (missing !== undefined && keys !== undefined) {
+      const since = cache.epoch();
+      await Promise.all(
+        missing.map(async (subject) => {
+          const key = await keys.get(subject);
+          batch!.set(subject, key);
+          cache.remember(subject, key, since);
+        }),
+      );
+    }
+    return batch === undefined ? noKeys : (subject) => batch.get(subject);
   };
 
-  const evolveAll = (envelopes: readonly EventEnvelope[]): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
+  const evolveAll = (envelopes: readonly EventEnvelope[], keyOf: KeyLookup): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
   // In a commit feed a poison event must stop only the readers that consume it, where a handler
   // error would (so that retry and skip apply): its `data` throws the poison error when read.
   const poisoned = (e: EventEnvelope, err: unknown): EventEnvelope => {
@@ -101,17 +107,17 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       },
     }) as EventEnvelope;
   };
-  const readOrPoison = (e: EventEnvelope): EventEnvelope => {
+  const readOrPoison = (e: EventEnvelope, keyOf: KeyLookup): EventEnvelope => {
     try {
       return readEvent(catalog, e, keyOf);
     } catch (err) {
       return poisoned(e, err);
     }
   };
-  const evolveCommit = (commit: Commit): Commit => {
+  const evolveCommit = (commit: Commit, keyOf: KeyLookup): Commit => {
     let changed = false;
     const events = commit.events.map((e) => {
-      const out = readOrPoison(e);
+      const out = readOrPoison(e, keyOf);
       if (out !== e) changed = true;
       return out;
     });
@@ -124,28 +130,67 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   const readBatches: EventLog['readBatches'] = (o) => ({
     async *[Symbol.asyncIterator]() {
       for await (const batch of log.readBatches(o)) {
-        await loadKeys(commitEvents(batch));
-        yield batch.map(evolveCommit);
+        const keyOf = await loadKeys(commitEvents(batch));
+        yield batch.map((c) => evolveCommit(c, keyOf));
       }
     },
   });
 
   const keyFor = async (subject: string): Promise<SubjectKey> => {
-    const known = fresh(subject)?.key;
-    if (known !== undefined) return known;
+    const since = cache.epoch();
     const key = await keys!.getOrCreate(subject);
-    remember(subject, key);
+    cache.remember(subject, key, since);
     return key;
   };
 
-  const storedForm = async (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): Promise<DomainEvent[]> => {
+  // A write may seal with a key past its `keyCacheMs` while the store is asked again in the
+  // background: awaiting the store would make the command miss the log's current write batch.
+  // At worst, a subject forgotten by another process has one more event sealed with its deleted
+  // key, which then reads as erased like the others. Reads never use a stale key.
+  const refreshing = new Set<string>();
+  const revalidate = (subject: string) => {
+    if (refreshing.has(subject)) return;
+    refreshing.add(subject);
+    const since = cache.epoch();
+    // A failed read leaves the entry stale: the next write asks again.
+    keys!.get(subject).then(
+      (key) => {
+        refreshing.delete(subject);
+        cache.remember(subject, key, since);
+      },
+      () => refreshing.delete(subject),
+    );
+  };
+  const writeKey = (subject: string): SubjectKey | undefined => {
+    const fresh = cache.fresh(subject);
+    if (fresh !== undefined) return fresh.key;
+    const last = cache.last(subject)?.key;
+    if (last !== undefined) revalidate(subject);
+    return last;
+  };
+
+  // The stored form of a command's events. Synchronous while every subject's key is cached, as
+  // it is for most commands (the key was used a moment ago): no await on the write path then.
+  const storedForm = (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): DomainEvent[] | Promise<DomainEvent[]> => {
     const out: DomainEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const subject = subjectOf(catalog, aggregate, id, e);
-      // A cached key costs no await: most commands seal with a key used a moment ago.
-      const key = subject === undefined ? undefined : (fresh(subject)?.key ?? (await keyFor(subject)));
-      out.push(writeEvent(catalog, aggregate, id, `${commandId}/${i}`, e, key));
+      const rule = catalog.rule(aggregate, e.type);
+      const subject = subjectOf(rule, aggregate, id, e);
+      const key = subject === undefined ? undefined : writeKey(subject);
+      if (subject !== undefined && key === undefined) return storedFormAfterKeys(aggregate, id, commandId, events);
+      out.push(writeEvent(rule, aggregate, id, `${commandId}/${i}`, e, subject, key));
+    }
+    return out;
+  };
+  const storedFormAfterKeys = async (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): Promise<DomainEvent[]> => {
+    const out: DomainEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const rule = catalog.rule(aggregate, e.type);
+      const subject = subjectOf(rule, aggregate, id, e);
+      const key = subject === undefined ? undefined : (writeKey(subject) ?? (await keyFor(subject)));
+      out.push(writeEvent(rule, aggregate, id, `${commandId}/${i}`, e, subject, key));
     }
     return out;
   };
@@ -171,12 +216,10 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     engine: log.engine,
     ...(log.exclusiveWriter !== undefined && { exclusiveWriter: log.exclusiveWriter }),
     async append(aggregate, id, events, appendOptions) {
-      const stored = await storedForm(aggregate, id, appendOptions.commandId, events);
+      const form = storedForm(aggregate, id, appendOptions.commandId, events);
+      const stored = Array.isArray(form) ? form : await form;
       const result = await log.append(aggregate, id, stored, appendOptions);
-      if (result.duplicate) {
-        await loadKeys(result.events);
-        return { ...result, events: evolveAll(result.events) };
-      }
+      if (result.duplicate) return { ...result, events: evolveAll(result.events, await loadKeys(result.events)) };
       // The caller's events are the plaintext of what was sealed: no need to open them again.
       const envelopes = result.events.map((envelope, i) =>
         stored[i] === events[i] || envelope.sealed === undefined ? envelope : currentEnvelope(envelope, envelope.type, events[i]!.data, envelope.schemaVersion, undefined),
@@ -185,16 +228,14 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     },
     async readStream(aggregate, id, o) {
       const envelopes = await log.readStream(aggregate, id, o);
-      await loadKeys(envelopes);
-      return evolveAll(envelopes);
+      return evolveAll(envelopes, await loadKeys(envelopes));
     },
     // A commandId's first result, with its events read as current ones like every other read.
     ...(log.commandResult !== undefined && {
       async commandResult(commandId: string) {
         const first = await log.commandResult!(commandId);
         if (first === undefined) return undefined;
-        await loadKeys(first.events);
-        return { ...first, events: evolveAll(first.events) };
+        return { ...first, events: evolveAll(first.events, await loadKeys(first.events)) };
       },
     }),
     readAll: (o) => readAllFromBatches(readBatches, o),
@@ -203,8 +244,10 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     snapshots,
     async forget(subject) {
       if (keys === undefined) return;
+      // Evicted before the delete too: no read here opens the subject's data once forget has begun.
+      cache.forgotten(subject);
       await keys.forget(subject);
-      remember(subject, undefined);
+      cache.forgotten(subject);
     },
     close: () => log.close(),
   };
