@@ -24,7 +24,8 @@ export type EvolvingLogOptions = {
   readonly keys?: KeyStore;
   /**
    * How long a key read from the store is trusted, in ms. A `forget` in this process takes effect
-   * at once; one made by another process is seen here within this time. Default 2000.
+   * at once; one made by another process is seen here by reads within this time, and by writes
+   * once the background re-read it starts has answered. Default 2000.
    */
   readonly keyCacheMs?: number;
   /** How many subjects' keys are cached (least recently used first out). Default 100,000. */
