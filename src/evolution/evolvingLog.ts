@@ -2,12 +2,9 @@ import type { Commit, DomainEvent, EventEnvelope, EventLog, Snapshot, SnapshotSt
 import { readAllFromBatches } from '../eventLog/readAllFromBatches.js';
 import type { EventCatalog } from './eventCatalog.js';
 import type { KeyStore } from './keyStore.js';
-import { createKeyCache } from './keyCache.js';
 import { currentEnvelope, readEvent, type KeyLookup } from './readEvent.js';
-import type { SubjectKey } from './sealFields.js';
+import { createSubjectKeys } from './subjectKeys.js';
 import { subjectOf, writeEvent } from './writeEvent.js';
-
-const noKeys: KeyLookup = () => undefined;
 
 /**
  * Options of {@link createEvolvingLog}.
@@ -66,34 +63,9 @@ export type EvolvingLog = EventLog & {
  */
 export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   const { log, catalog, keys } = options;
-  const cache = createKeyCache({ ttlMs: options.keyCacheMs ?? 2000, max: options.keyCacheSize ?? 100_000 });
+  const subjectKeys = createSubjectKeys({ keys, ttlMs: options.keyCacheMs ?? 2000, max: options.keyCacheSize ?? 100_000 });
+  const { loadKeys, writeKey, keyFor } = subjectKeys;
   const tags = catalog.snapshotTags;
-
-  // The keys of the sealed events, from the cache or the store, in a lookup of their own: what a
-  // batch needs stays at hand however many subjects it has, so that reading it is synchronous.
-  const loadKeys = async (envelopes: Iterable<EventEnvelope>): Promise<KeyLookup> => {
-    let batch: Map<string, SubjectKey | undefined> | undefined;
-    let missing: string[] | undefined;
-    for (const e of envelopes) {
-      const subject = e.sealed?.subject;
-      if (subject === undefined || batch?.has(subject) === true) continue;
-      batch ??= new Map();
-      const cached = cache.fresh(subject);
-      batch.set(subject, cached?.key);
-      if (cached === undefined) (missing ??= []).push(subject);
-    }
-    if (missing !== undefined && keys !== undefined) {
-      const since = cache.epoch();
-      await Promise.all(
-        missing.map(async (subject) => {
-          const key = await keys.get(subject);
-          batch!.set(subject, key);
-          cache.remember(subject, key, since);
-        }),
-      );
-    }
-    return batch === undefined ? noKeys : (subject) => batch.get(subject);
-  };
 
   const evolveAll = (envelopes: readonly EventEnvelope[], keyOf: KeyLookup): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
   // In a commit feed a poison event must stop only the readers that consume it, where a handler
@@ -136,39 +108,6 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       }
     },
   });
-
-  const keyFor = async (subject: string): Promise<SubjectKey> => {
-    const since = cache.epoch();
-    const key = await keys!.getOrCreate(subject);
-    cache.remember(subject, key, since);
-    return key;
-  };
-
-  // A write may seal with a key past its `keyCacheMs` while the store is asked again in the
-  // background: awaiting the store would make the command miss the log's current write batch.
-  // At worst, a subject forgotten by another process has one more event sealed with its deleted
-  // key, which then reads as erased like the others. Reads never use a stale key.
-  const refreshing = new Set<string>();
-  const revalidate = (subject: string) => {
-    if (refreshing.has(subject)) return;
-    refreshing.add(subject);
-    const since = cache.epoch();
-    // A failed read leaves the entry stale: the next write asks again.
-    keys!.get(subject).then(
-      (key) => {
-        refreshing.delete(subject);
-        cache.remember(subject, key, since);
-      },
-      () => refreshing.delete(subject),
-    );
-  };
-  const writeKey = (subject: string): SubjectKey | undefined => {
-    const fresh = cache.fresh(subject);
-    if (fresh !== undefined) return fresh.key;
-    const last = cache.last(subject)?.key;
-    if (last !== undefined) revalidate(subject);
-    return last;
-  };
 
   // The stored form of a command's events. Synchronous while every subject's key is cached, as
   // it is for most commands (the key was used a moment ago): no await on the write path then.
@@ -244,11 +183,7 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     headPosition: () => log.headPosition(),
     snapshots,
     async forget(subject) {
-      if (keys === undefined) return;
-      // Evicted before the delete too: no read here opens the subject's data once forget has begun.
-      cache.forgotten(subject);
-      await keys.forget(subject);
-      cache.forgotten(subject);
+      await subjectKeys.forget(subject);
     },
     close: () => log.close(),
   };
