@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Customer } from '../../actors/index.js';
 import { createEventCatalog } from '../../src/evolution/eventCatalog.js';
 import { createEvolvingLog, type EvolvingLog } from '../../src/evolution/evolvingLog.js';
@@ -65,7 +66,9 @@ describe('the evolving log and its key cache (embedded)', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function open(keyCacheMs: number): Promise<{ log: EvolvingLog; other: KeyStore; raw: EventLog }> {
+  const Notes = { name: 'Notes', events: { Noted: z.object({ owner: z.string(), note: z.string() }) }, personal: { Noted: { subject: 'owner', fields: ['note'] } } };
+
+  async function open(keyCacheMs: number, catalog = createEventCatalog([Customer])): Promise<{ log: EvolvingLog; other: KeyStore; raw: EventLog }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-keycache-'));
     const raw = await createLmdbEventLog({ path: path.join(dir, 'log') });
     const keys = createLmdbKeyStore({ path: path.join(dir, 'keys') });
@@ -77,7 +80,7 @@ describe('the evolving log and its key cache (embedded)', () => {
       await other.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    const log = createEvolvingLog({ log: raw, catalog: createEventCatalog([Customer]), keys, keyCacheMs });
+    const log = createEvolvingLog({ log: raw, catalog, keys, keyCacheMs });
     return { log, other, raw };
   }
 
@@ -121,5 +124,15 @@ describe('the evolving log and its key cache (embedded)', () => {
     expect(ids[2]).toBeDefined();
     expect(ids[2]).not.toBe(first);
     expect(await names(log, 'c-2')).toEqual([null, null, 'Grace3']);
+  });
+
+  it('appends sealed together in one wave fail alone: an event without a subject is refused, the others are written', async () => {
+    const { log } = await open(60_000, createEventCatalog([Notes]));
+    const note = (owner: string, i: number) => log.append('Notes', `n-${i}`, [{ type: 'Noted', data: { owner, note: `secret ${i}` } }], { commandId: `note-${i}` });
+    const results = await Promise.allSettled([note('ada', 1), note('', 2), note('grace', 3)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'internal', message: expect.stringMatching(/Noted has personal fields but its subject is ""/) });
+    expect((await log.readStream('Notes', 'n-3')).map((e) => (e.data as { note: string }).note)).toEqual(['secret 3']);
+    expect(await log.readStream('Notes', 'n-2')).toEqual([]);
   });
 });
