@@ -2,8 +2,8 @@ import type { CommandDecision, Commit, DomainEvent, EventEnvelope, EventLog, Ref
 import { readAllFromBatches } from '../eventLog/readAllFromBatches.js';
 import type { EventCatalog } from './eventCatalog.js';
 import type { KeyStore } from './keyStore.js';
-import { currentEnvelope, readEvent } from './readEvent.js';
-import type { SubjectKey } from './sealFields.js';
+import { currentEnvelope, readEvent, type KeyLookup } from './readEvent.js';
+import { createSubjectKeys } from './subjectKeys.js';
 import { subjectOf, writeEvent } from './writeEvent.js';
 
 /**
@@ -21,9 +21,12 @@ export type EvolvingLogOptions = {
   readonly keys?: KeyStore;
   /**
    * How long a key read from the store is trusted, in ms. A `forget` in this process takes effect
-   * at once; one made by another process is seen here within this time. Default 2000.
+   * at once; one made by another process is seen here by reads within this time, and by writes
+   * once the background re-read it starts has answered. Default 2000.
    */
   readonly keyCacheMs?: number;
+  /** How many subjects' keys are cached (least recently used first out). Default 100,000. */
+  readonly keyCacheSize?: number;
 };
 
 /**
@@ -50,8 +53,6 @@ export type EvolvingLog = EventLog & {
   forget(subject: string): Promise<void>;
 };
 
-type Cached = { readonly key: SubjectKey | undefined; readonly at: number };
-
 /**
  * Wraps a log with the app's event catalog and key store (see {@link EvolvingLog}).
  *
@@ -62,33 +63,11 @@ type Cached = { readonly key: SubjectKey | undefined; readonly at: number };
  */
 export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   const { log, catalog, keys } = options;
-  const ttl = options.keyCacheMs ?? 2000;
-  const cache = new Map<string, Cached>();
+  const subjectKeys = createSubjectKeys({ keys, ttlMs: options.keyCacheMs ?? 2000, max: options.keyCacheSize ?? 100_000 });
+  const { loadKeys, writeKey, keyFor } = subjectKeys;
   const tags = catalog.snapshotTags;
 
-  const fresh = (subject: string): Cached | undefined => {
-    const c = cache.get(subject);
-    return c !== undefined && performance.now() - c.at < ttl ? c : undefined;
-  };
-  const remember = (subject: string, key: SubjectKey | undefined) => {
-    cache.set(subject, { key, at: performance.now() });
-    // Bounded: a log read end to end touches every subject once.
-    if (cache.size > 100_000) cache.delete(cache.keys().next().value!);
-  };
-  const keyOf = (subject: string) => cache.get(subject)?.key;
-
-  // Loads the keys of the sealed events into the cache, so that reading them is synchronous.
-  const loadKeys = async (envelopes: Iterable<EventEnvelope>): Promise<void> => {
-    if (keys === undefined) return;
-    let wanted: Set<string> | undefined;
-    for (const e of envelopes) {
-      if (e.sealed !== undefined && fresh(e.sealed.subject) === undefined) (wanted ??= new Set()).add(e.sealed.subject);
-    }
-    if (wanted === undefined) return;
-    await Promise.all([...wanted].map(async (s) => remember(s, await keys.get(s))));
-  };
-
-  const evolveAll = (envelopes: readonly EventEnvelope[]): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
+  const evolveAll = (envelopes: readonly EventEnvelope[], keyOf: KeyLookup): EventEnvelope[] => envelopes.map((e) => readEvent(catalog, e, keyOf));
   // In a commit feed a poison event must stop only the readers that consume it, where a handler
   // error would (so that retry and skip apply): its `data` throws the poison error when read.
   const poisoned = (e: EventEnvelope, err: unknown): EventEnvelope => {
@@ -101,17 +80,17 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       },
     }) as EventEnvelope;
   };
-  const readOrPoison = (e: EventEnvelope): EventEnvelope => {
+  const readOrPoison = (e: EventEnvelope, keyOf: KeyLookup): EventEnvelope => {
     try {
       return readEvent(catalog, e, keyOf);
     } catch (err) {
       return poisoned(e, err);
     }
   };
-  const evolveCommit = (commit: Commit): Commit => {
+  const evolveCommit = (commit: Commit, keyOf: KeyLookup): Commit => {
     let changed = false;
     const events = commit.events.map((e) => {
-      const out = readOrPoison(e);
+      const out = readOrPoison(e, keyOf);
       if (out !== e) changed = true;
       return out;
     });
@@ -124,30 +103,63 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
   const readBatches: EventLog['readBatches'] = (o) => ({
     async *[Symbol.asyncIterator]() {
       for await (const batch of log.readBatches(o)) {
-        await loadKeys(commitEvents(batch));
-        yield batch.map(evolveCommit);
+        const keyOf = await loadKeys(commitEvents(batch));
+        yield batch.map((c) => evolveCommit(c, keyOf));
       }
     },
   });
 
-  const keyFor = async (subject: string): Promise<SubjectKey> => {
-    const known = fresh(subject)?.key;
-    if (known !== undefined) return known;
-    const key = await keys!.getOrCreate(subject);
-    remember(subject, key);
-    return key;
-  };
-
-  const storedForm = async (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): Promise<DomainEvent[]> => {
+  // The stored form of a command's events. Synchronous while every subject's key is cached, as
+  // it is for most commands (the key was used a moment ago): no await on the write path then.
+  const storedForm = (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): DomainEvent[] | Promise<DomainEvent[]> => {
     const out: DomainEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const subject = subjectOf(catalog, aggregate, id, e);
-      // A cached key costs no await: most commands seal with a key used a moment ago.
-      const key = subject === undefined ? undefined : (fresh(subject)?.key ?? (await keyFor(subject)));
-      out.push(writeEvent(catalog, aggregate, id, `${commandId}/${i}`, e, key));
+      const rule = catalog.rule(aggregate, e.type);
+      const subject = subjectOf(rule, aggregate, id, e);
+      const key = subject === undefined ? undefined : writeKey(subject);
+      if (subject !== undefined && key === undefined) return storedFormAfterKeys(aggregate, id, commandId, events);
+      out.push(writeEvent(rule, aggregate, id, `${commandId}/${i}`, e, subject, key));
     }
     return out;
+  };
+  const storedFormAfterKeys = async (aggregate: string, id: string, commandId: string, events: readonly DomainEvent[]): Promise<DomainEvent[]> => {
+    const out: DomainEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const rule = catalog.rule(aggregate, e.type);
+      const subject = subjectOf(rule, aggregate, id, e);
+      const key = subject === undefined ? undefined : (writeKey(subject) ?? (await keyFor(subject)));
+      out.push(writeEvent(rule, aggregate, id, `${commandId}/${i}`, e, subject, key));
+    }
+    return out;
+  };
+
+  // The appends of one microtask wave are sealed together, one after the other: node:crypto's
+  // cipher set-up interleaved with the rest of each command runs with cold caches, and both the
+  // seals and the commands around them took several times longer (W1: about 50 µs a command).
+  let wave: { run: () => DomainEvent[] | Promise<DomainEvent[]>; resolve: (stored: DomainEvent[] | Promise<DomainEvent[]>) => void; reject: (err: unknown) => void }[] = [];
+  const sealWave = () => {
+    const taken = wave;
+    wave = [];
+    for (const job of taken) {
+      try {
+        job.resolve(job.run());
+      } catch (err) {
+        job.reject(err);
+      }
+    }
+  };
+  const sealInWave = (run: () => DomainEvent[] | Promise<DomainEvent[]>) =>
+    new Promise<DomainEvent[]>((resolve, reject) => {
+      if (wave.length === 0) queueMicrotask(sealWave);
+      wave.push({ run, resolve, reject });
+    });
+
+  const currentDecision = async (first: CommandDecision): Promise<CommandDecision> => {
+    if (first.kind !== 'commit') return first;
+    const keyOf = await loadKeys(first.result.events);
+    return { kind: 'commit', result: { ...first.result, events: evolveAll(first.result.events, keyOf) } };
   };
 
   const snapshots: SnapshotStore = {
@@ -167,23 +179,16 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     },
   };
 
-  // A commandId's first commit, with its events read as current ones like every other read.
-  const currentDecision = async (first: CommandDecision): Promise<CommandDecision> => {
-    if (first.kind !== 'commit') return first;
-    await loadKeys(first.result.events);
-    return { kind: 'commit', result: { ...first.result, events: evolveAll(first.result.events) } };
-  };
-
   return {
     engine: log.engine,
     ...(log.exclusiveWriter !== undefined && { exclusiveWriter: log.exclusiveWriter }),
     async append(aggregate, id, events, appendOptions) {
-      const stored = await storedForm(aggregate, id, appendOptions.commandId, events);
+      const form = catalog.personalAggregates.has(aggregate)
+        ? sealInWave(() => storedForm(aggregate, id, appendOptions.commandId, events))
+        : storedForm(aggregate, id, appendOptions.commandId, events);
+      const stored = Array.isArray(form) ? form : await form;
       const result = await log.append(aggregate, id, stored, appendOptions);
-      if (result.duplicate) {
-        await loadKeys(result.events);
-        return { ...result, events: evolveAll(result.events) };
-      }
+      if (result.duplicate) return { ...result, events: evolveAll(result.events, await loadKeys(result.events)) };
       // The caller's events are the plaintext of what was sealed: no need to open them again.
       const envelopes = result.events.map((envelope, i) =>
         stored[i] === events[i] || envelope.sealed === undefined ? envelope : currentEnvelope(envelope, envelope.type, events[i]!.data, envelope.schemaVersion, undefined),
@@ -192,9 +197,9 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     },
     async readStream(aggregate, id, o) {
       const envelopes = await log.readStream(aggregate, id, o);
-      await loadKeys(envelopes);
-      return evolveAll(envelopes);
+      return evolveAll(envelopes, await loadKeys(envelopes));
     },
+    // A commandId's first decision, with a commit's events read as current ones like every other read.
     ...(log.firstDecision !== undefined && {
       async firstDecision(commandId: string) {
         const first = await log.firstDecision!(commandId);
@@ -211,9 +216,7 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
     headPosition: () => log.headPosition(),
     snapshots,
     async forget(subject) {
-      if (keys === undefined) return;
-      await keys.forget(subject);
-      remember(subject, undefined);
+      await subjectKeys.forget(subject);
     },
     close: () => log.close(),
   };

@@ -1,18 +1,19 @@
 import type { Subscription } from 'rxjs';
 import type { CommandResult } from '../commands/command.js';
-import { ClosedError, InternalError, ProcessHaltedError, TimeoutError, TributaryError, ValidationError, type ErrorShape } from '../errors.js';
+import { ClosedError, InternalError, TributaryError } from '../errors.js';
 import type { Commit, EventLog } from '../eventLog/eventLog.js';
-import { MAX_ID_LENGTH } from '../eventLog/subjectToken.js';
 import { childLogger, type Logger } from '../logging/logger.js';
 import { coalesceBatches } from '../projection/coalesceBatches.js';
 import { createPositionWaiters } from '../projection/positionWaiters.js';
 import { pullThrough } from '../projection/pullThrough.js';
 import type { ProcessDefinition } from './defineProcess.js';
+import { createDispatchOutcomes } from './dispatchOutcomes.js';
 import { createOutboxDispatcher, type DispatchPolicy } from './outboxDispatcher.js';
-import type { CommandAnswerEvent } from './processEvents.js';
-import { describeInput, type InstanceRecord, type OutboxEntry } from './processInstance.js';
-import { instanceState, resumePlan, summarise } from './processReadouts.js';
+import type { InstanceRecord, OutboxEntry } from './processInstance.js';
+import { createProcessFacade } from './processFacade.js';
 import type { ProcessStore } from './processStore.js';
+import { resumeInstance } from './resumeInstance.js';
+import { routeCommit } from './routeCommit.js';
 import type { Process, ProcessStatus } from './processTypes.js';
 import { createProcessWork, type ProcessWork } from './processWork.js';
 import { createTimerQueue } from './timerQueue.js';
@@ -144,68 +145,25 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       let last = processed;
       for (const c of batch) {
         if (c.position <= processed) continue;
-        work.fireDue(c.timestamp);
-        for (const [index, event] of c.events.entries()) {
-          if (!definition.listensTo(event)) continue;
-          let instance: unknown;
-          try {
-            instance = definition.correlate(event);
-          } catch (err) {
-            logger.error({ err, position: c.position, type: event.type }, `process ${name}: correlate threw on ${event.type} at position ${c.position}; the event is ignored`);
-            continue;
-          }
-          if (instance === undefined || instance === null) continue;
-          if (typeof instance !== 'string' || instance === '' || instance.length > MAX_ID_LENGTH) {
-            logger.error({ position: c.position, type: event.type, instance }, `process ${name}: correlate gave ${JSON.stringify(instance)} for ${event.type} at position ${c.position}, not an id of 1 to ${MAX_ID_LENGTH} characters; the event is ignored`);
-            continue;
-          }
-          work.take(instance, { kind: 'event', event, index });
-        }
+        routeCommit(definition, work, c, logger);
         last = c.position;
       }
       await commit(work, last);
     });
 
-  // Answers that arrive while a commit is under way are taken together, in one transaction.
-  let answers: { entry: OutboxEntry; event: CommandAnswerEvent; done: () => void }[] = [];
-  const takeAnswers = () =>
-    serial(async () => {
-      const taken = answers;
-      answers = [];
-      if (taken.length === 0 || closed || state === 'failed') return taken.forEach((a) => a.done());
-      const work = newWork();
-      for (const { entry, event } of taken) {
-        if (!outbox.has(entry.command.commandId)) continue;
-        work.take(entry.instance, { kind: 'answer', answer: event });
-        work.remove(entry.command.commandId);
-      }
-      try {
-        await commit(work);
-      } finally {
-        taken.forEach((a) => a.done());
-      }
-    }).catch(fail);
-  const answer = (entry: OutboxEntry, event: CommandAnswerEvent) =>
-    new Promise<void>((done) => {
-      answers.push({ entry, event, done });
-      if (answers.length === 1) void takeAnswers();
-    });
-
-  const stuck = (entry: OutboxEntry, last: ErrorShape) =>
-    void serial(async () => {
-      const record = instances.get(entry.instance);
-      if (closed || !record || !outbox.has(entry.command.commandId)) return;
-      const err = new ProcessHaltedError(
-        `process ${name}, instance ${entry.instance}: command ${entry.command.type} to ${entry.command.aggregate}/${entry.command.id} (${entry.command.commandId}) got no answer after ${options.dispatch?.maxAttempts ?? 'the maximum'} attempts; last error ${last.code}: ${last.message}`,
-        { process: name, instance: entry.instance, commandId: entry.command.commandId, last },
-      );
-      logger.error({ err, details: err.details }, err.message);
-      const failed: CommandAnswerEvent = { type: 'CommandFailed', command: entry.command, code: last.code, message: last.message, timestamp: entry.decidedAt };
-      const work = newWork();
-      const parked = record.halted ? [record.halted.input, ...record.halted.parked] : [];
-      work.put({ ...record, halted: { input: { kind: 'answer', answer: failed }, error: err.toShape(), parked, stuck: entry.command.commandId } });
-      await commit(work);
-    }).catch(fail);
+  const { answer, stuck } = createDispatchOutcomes({
+    name,
+    serial,
+    newWork,
+    commit: (work) => commit(work),
+    instances,
+    outbox,
+    logger,
+    maxAttempts: options.dispatch?.maxAttempts,
+    closed: () => closed,
+    failed: () => state === 'failed',
+    fail,
+  });
 
   const dispatcher = createOutboxDispatcher({ ...options.dispatch, send: options.send, answer, stuck, correlationId: (e) => `${name}/${e.instance}`, logger });
 
@@ -239,76 +197,23 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     scheduleWake();
   };
 
-  const resume = (instance: string, mode: 'retry' | 'skip') => {
-    if (closed) return Promise.reject(new ClosedError(`process ${name} is closed`, { process: name }));
-    return serial(async () => {
-      const record = instances.get(instance);
-      const halt = record?.halted;
-      if (!record || !halt) throw new ValidationError(`process ${name}: instance ${instance} is not halted; there is nothing to ${mode}`, { process: name, instance });
-      const work = newWork();
-      const { halted: _, ...rest } = record;
-      work.put(rest);
-      const plan = resumePlan(halt, mode);
-      if (plan.drop !== undefined) work.remove(plan.drop);
-      for (const input of plan.inputs) work.take(instance, input);
-      for (const t of work.get(instance)!.timers) timers.push({ dueAt: t.dueAt, instance, id: t.id });
-      logger.warn({ instance, input: describeInput(halt.input) }, `process ${name}: instance ${instance} ${mode === 'retry' ? 'retried' : 'skipped'} ${describeInput(halt.input)}`);
-      await commit(work);
-      if (plan.resend !== undefined) {
-        const entry = outbox.get(plan.resend);
-        if (entry) dispatcher.add([entry]);
-      }
-    });
-  };
+  const resumeDeps = { name, instances, outbox, timers, logger, newWork, commit: (work: ProcessWork) => commit(work), resend: (e: OutboxEntry) => dispatcher.add([e]) };
+  const resume = (instance: string, mode: 'retry' | 'skip') =>
+    closed ? Promise.reject(new ClosedError(`process ${name} is closed`, { process: name })) : serial(() => resumeInstance(resumeDeps, instance, mode));
 
-  const process: Process = {
-    name,
-    async status() {
-      let headPosition = processed;
-      try {
-        headPosition = await log.headPosition();
-      } catch {
-        // A closed log still lets the status be read.
-      }
-      const { timers: pendingTimers, halted } = summarise(instances.values());
-      return {
-        name,
-        state,
-        position: processed,
-        headPosition,
-        lag: Math.max(0, headPosition - processed),
-        instances: instances.size,
-        outbox: outbox.size,
-        timers: pendingTimers,
-        halted,
-        ...(error ? { error: error.toShape() } : {}),
-      };
-    },
-    async state(instance) {
-      const record = instances.get(instance);
-      return record && instanceState(definition, record);
-    },
-    recordedInputs: (instance) => store.recordedInputs(instance),
-    async waitFor(position, wait = {}) {
-      if (position <= processed) return;
-      if (state === 'failed' && error) throw error;
-      await waiters.wait(position, wait.timeout ?? waitTimeout);
-    },
-    async settled(wait = {}) {
-      const deadline = performance.now() + (wait.timeout ?? waitTimeout);
-      for (;;) {
-        if (state === 'failed' && error) throw error;
-        const head = await log.headPosition();
-        if (head <= processed && outbox.size === 0) return;
-        if (performance.now() > deadline) {
-          throw new TimeoutError(`process ${name} did not settle in time: position ${processed} of ${head}, ${outbox.size} commands unanswered`, { process: name });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-    retry: (instance) => resume(instance, 'retry'),
-    skip: (instance) => resume(instance, 'skip'),
-  };
+  const process = createProcessFacade({
+    definition,
+    log,
+    store,
+    instances,
+    outbox,
+    waiters,
+    waitTimeout,
+    processed: () => processed,
+    state: () => state,
+    error: () => error,
+    resume,
+  });
 
   return {
     process,

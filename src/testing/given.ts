@@ -3,24 +3,24 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { createAggregateInstance, type Decision } from '../aggregate/aggregateInstance.js';
 import type { DomainEventsOf } from '../aggregate/aggregateTypes.js';
 import type { AnyAggregateDefinition } from '../aggregate/defineAggregate.js';
-import { formatIssues, validateSchema } from '../aggregate/validateSchema.js';
 import { validateCommand } from '../aggregate/validateCommand.js';
 import type { ErrorCode } from '../errors.js';
-import type { EventEnvelope } from '../eventLog/eventLog.js';
+import { historyEnvelopes, type OlderGivenEvent } from './givenHistory.js';
 
 type CommandTypes<D extends AnyAggregateDefinition> = keyof D['commands'] & string;
 type PayloadInput<D extends AnyAggregateDefinition, K extends CommandTypes<D>> = StandardSchemaV1.InferInput<D['commands'][K]>;
 
 /**
- * A past event for {@link given}: a domain event of the aggregate, optionally with the envelope
- * timestamp that event transitions will see (default 0).
+ * A past event for {@link given}: a current domain event of the aggregate, or one as older code
+ * wrote it (an {@link OlderGivenEvent}, with its `schemaVersion`, upcast as the runtime does);
+ * optionally with the envelope timestamp that event transitions will see (default 0).
  *
  * @example
  * ```ts
  * const history: GivenEvent<typeof Order>[] = [{ type: 'OrderCreated', data: { customerId: 'c-1' }, timestamp: 1_700_000_000_000 }];
  * ```
  */
-export type GivenEvent<D extends AnyAggregateDefinition> = DomainEventsOf<D['events']> & { readonly timestamp?: number };
+export type GivenEvent<D extends AnyAggregateDefinition> = (DomainEventsOf<D['events']> & { readonly timestamp?: number }) | OlderGivenEvent;
 
 /**
  * A command for {@link Given.when}, as an object.
@@ -90,8 +90,9 @@ function describeEvents(events: readonly { type: string; data: unknown }[]): str
  * It runs the same decide logic as the host (payload validation, the not-accepted check, emit collection,
  * `reject`, event validation) purely in memory: no log, no app.
  *
- * The history is validated against the event schemas and applied through the machine's event
- * transitions; then the command is decided. Await the result of `then`/`thenRejects`.
+ * The history is read as the runtime reads the log (events of older schema versions through the
+ * aggregate's upcasters), validated against the event schemas and applied through the machine's
+ * event transitions; then the command is decided. Await the result of `then`/`thenRejects`.
  *
  * @example
  * ```ts
@@ -110,27 +111,7 @@ export function given<D extends AnyAggregateDefinition>(
   const id = options.id ?? 'given-1';
 
   const run = async (type: string, payload: unknown, commandId: string, correlationId: string): Promise<Outcome> => {
-    const envelopes: EventEnvelope[] = [];
-    for (const [i, e] of events.entries()) {
-      const schema = Object.hasOwn(aggregate.events, e.type) ? aggregate.events[e.type] : undefined;
-      if (schema === undefined) throw new AssertionError({ message: `given event ${i} has type ${JSON.stringify(e.type)}, which ${aggregate.name} does not have` });
-      const outcome = await validateSchema(schema, e.data);
-      if (!outcome.ok) throw new AssertionError({ message: `given event ${i} (${e.type}) is invalid: ${formatIssues(outcome.issues)}` });
-      const version = i + 1;
-      envelopes.push({
-        type: e.type,
-        data: outcome.value,
-        eventId: `given-${version}/0`,
-        aggregate: aggregate.name,
-        id,
-        version,
-        position: version,
-        timestamp: e.timestamp ?? 0,
-        commandId: `given-${version}`,
-        correlationId: `given-${version}`,
-        causationId: `given-${version}`,
-      });
-    }
+    const envelopes = await historyEnvelopes(aggregate, id, events);
     const checked = await validateCommand(aggregate, type, payload);
     if (!checked.ok) return { decision: { ok: false, error: checked.error } };
     const instance = createAggregateInstance(aggregate, id);

@@ -4,6 +4,7 @@
  * and `expect` you pass.
  */
 export { given, type Given, type GivenCommand, type GivenEvent, type GivenOptions, type When } from './given.js';
+export type { OlderGivenEvent } from './givenHistory.js';
 export { describeEventLog, type EventLogFixture } from './describeEventLog.js';
 export type { Matchers, PromisedMatchers, TestRunner } from './testRunner.js';
 export {

@@ -2,8 +2,8 @@ import { AssertionError } from 'node:assert';
 import { assign, emit, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Account } from '../../../actors/index.js';
-import { defineAggregate, type AggregateTypes } from '../../../src/index.js';
+import { Account, Customer } from '../../../actors/index.js';
+import { defineAggregate, type AggregateTypes, type EventVersioning } from '../../../src/index.js';
 import { given } from '../../../src/testing/index.js';
 
 const opened = [{ type: 'AccountOpened', data: { owner: 'Ada' } }] as const;
@@ -82,5 +82,49 @@ describe('given/when/then', () => {
     const Async = defineAggregate({ name: 'Async', machine, commands, events });
     await given(Async).when('Put', { n: 1 }).then([{ type: 'Put_', data: { n: 1 } }]);
     await given(Async).when('Put', { n: -1 }).thenRejects('invalid');
+  });
+});
+
+describe('given with events of older schema versions', () => {
+  // A tab whose opening event was renamed and restructured: v1 `Opened { owner }`, v2 `TabOpened { holder: { name } }`.
+  const commands = { Close: z.object({}) };
+  const events = { TabOpened: z.object({ holder: z.object({ name: z.string() }) }), TabClosed: z.object({ by: z.string() }) };
+  const machine = setup({ types: {} as AggregateTypes<typeof commands, typeof events, { holder: string }> }).createMachine({
+    context: { holder: '' },
+    on: {
+      TabOpened: { actions: assign({ holder: ({ event }) => event.data.holder.name }) },
+      Close: { actions: emit(({ context }) => ({ type: 'TabClosed', data: { by: context.holder } })) },
+    },
+  });
+  const versions = {
+    TabOpened: { version: 2, formerly: ['Opened'], upcasters: { 1: { example: { owner: 'Ada' }, upcast: (d: { owner: string }) => ({ holder: { name: d.owner } }) } } },
+  } satisfies Record<string, EventVersioning>;
+  const Tab = defineAggregate({ name: 'Tab', machine, commands, events, versions });
+
+  it('upcasts a renamed v1 event of the history, as the runtime does', async () => {
+    await given(Tab, [{ type: 'Opened', data: { owner: 'Ada' }, schemaVersion: 1 }]).when('Close').then([{ type: 'TabClosed', data: { by: 'Ada' } }]);
+    // The same history written as today's event.
+    await given(Tab, [{ type: 'TabOpened', data: { holder: { name: 'Ada' } } }]).when('Close').then([{ type: 'TabClosed', data: { by: 'Ada' } }]);
+  });
+
+  it("upcasts the example Customer's v1 flat address into the structured one", async () => {
+    const registered = { type: 'CustomerRegistered', data: { name: 'Ada', email: 'ada@example.org' } } as const;
+    const v1Address = { type: 'UserAddressUpdated', data: { address: '1 Main St, 10115, Berlin, DE' }, schemaVersion: 1 };
+    // The state holds the upcast address, so the same structured address is no change.
+    await given(Customer, [registered, v1Address])
+      .when('UpdateUserAddress', { street: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' })
+      .thenRejects('rejected', 'SameAddress');
+  });
+
+  it('names the event when it cannot become a current one', async () => {
+    await expect(given(Tab, [{ type: 'TabOpened', data: { holder: { name: 'Ada' } }, schemaVersion: 3 }]).when('Close').then([])).rejects.toThrow(
+      /given event 0 \(TabOpened v3\) cannot be read as a current event: .*only up to version 2/,
+    );
+    await expect(given(Tab, [{ type: 'Opened', data: { owner: 7 }, schemaVersion: 1 }]).when('Close').then([])).rejects.toThrow(
+      /given event 0 \(Opened v1\) cannot be read as a current event: .*fails the schema/,
+    );
+    await expect(given(Account, [{ type: 'AccountOpened', data: { owner: 'Ada' }, schemaVersion: 2 }]).when('Deposit', { amount: 1 }).then([])).rejects.toThrow(
+      /given event 0 \(AccountOpened\) is at version 2, but Account knows AccountOpened only at version 1/,
+    );
   });
 });
