@@ -115,9 +115,10 @@ describe('failures under load on a clustered R3 stream', () => {
         `longest gap ${outage} ms; ok/500 ms: ${buckets.join(' ')}; errors: ${JSON.stringify(errorCodes(result.sent))}`,
     );
     expect(result.gaveUp).toBe(0);
-    // Loose (a shared 2-core machine; the election alone takes 5–10 s on 2.9.10): commands flow
-    // again, at the latest once the node is back; the tight figures are the bench's.
-    expect(outage).toBeLessThan(25_000);
+    // Loose (a shared 2-core machine; the election alone takes 5–10 s on 2.9.10, and 19–28 s
+    // gaps were seen with another test file sharing the cores): commands flow again, at the
+    // latest after the node is back; the tight figures are the bench's.
+    expect(outage).toBeLessThan(45_000);
     const after = result.okTimes.filter((t) => t > restartedAt + 1000).length;
     expect(after, 'acknowledged after the node rejoined').toBeGreaterThan(0);
     const balances = await checkAccountHistory(nodes[0]!.log, new Map([...opened, ...result.sent]));
