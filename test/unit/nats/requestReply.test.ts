@@ -70,7 +70,7 @@ describe('the request/reply helper, on a real nats-server', () => {
   it('ends an unanswered request at its timeout and drops the reply that comes later', async () => {
     const subject = uniqueName('rr.slow');
     let answered = 0;
-    server.subscribe(subject, { callback: (_err, msg) => setTimeout(() => msg.respond(`late ${++answered}`), 300) });
+    server.subscribe(subject, { callback: (_err, msg) => void setTimeout(() => msg.respond(`late ${++answered}`), 300) });
     await server.flush();
     const requester = createRequester(nc);
     const first = await ask(requester, subject, { timeout: 100 });
@@ -104,7 +104,7 @@ describe('the request/reply helper, on a real nats-server', () => {
     const late = uniqueName('rr.late');
     const pending = ask(patient, late, { timeout: 3000 });
     await sleep(200);
-    server.subscribe(late, { callback: (_err, msg) => msg.respond('here') });
+    server.subscribe(late, { callback: (_err, msg) => void msg.respond('here') });
     expect(await pending).toMatchObject({ replies: ['here'], end: undefined });
     patient.close();
   });
@@ -112,7 +112,7 @@ describe('the request/reply helper, on a real nats-server', () => {
   it('sends an unanswered request again when asked to, and only then', async () => {
     const subject = uniqueName('rr.lossy');
     let seen = 0;
-    server.subscribe(subject, { callback: (_err, msg) => (++seen % 2 === 0 ? msg.respond(`copy ${seen}`) : undefined) });
+    server.subscribe(subject, { callback: (_err, msg) => void (++seen % 2 === 0 && msg.respond(`copy ${seen}`)) });
     await server.flush();
     const resending = createRequester(nc, { resendAfter: 100 });
     expect(await ask(resending, subject, { timeout: 2000 })).toMatchObject({ replies: ['copy 2'], end: undefined });
@@ -152,7 +152,7 @@ describe('the request/reply helper, on a real nats-server', () => {
     const own = await connect({ servers: sharedNatsUrl() });
     const requester = createRequester(own);
     const subject = uniqueName('rr.bad');
-    server.subscribe(subject, { callback: (_err, msg) => msg.respond('x') });
+    server.subscribe(subject, { callback: (_err, msg) => void msg.respond('x') });
     await server.flush();
     const thrown = await new Promise<RequestEnd>((resolve) =>
       requester.request(subject, text.encode('q'), { timeout: 1000 }, {
