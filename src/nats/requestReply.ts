@@ -1,4 +1,5 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { isNoRespondersStatus } from './noResponders.js';
 
 /**
  * How a request ended when it did not end by a reply its handler wanted last:
@@ -165,7 +166,7 @@ export function createRequester(nc: NatsConnection, options: RequesterOptions = 
     const id = Number(msg.subject.slice(inbox.length));
     const p = pending.get(id);
     if (p === undefined) return; // a late reply to a request that ended
-    if (msg.headers?.code === 503) {
+    if (isNoRespondersStatus(msg)) {
       p.noResponders += 1;
       const wait = closed ? undefined : retryNoResponders?.(p.noResponders);
       if (wait === undefined || Date.now() + wait >= p.deadline) end(id, p, { kind: 'noResponders' });
