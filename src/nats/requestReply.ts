@@ -66,6 +66,8 @@ export type RequesterOptions = {
   readonly resendAfter?: number;
   /** After the `attempt`-th "no responders": milliseconds to wait before sending again, or undefined to end at once. Default: end at once. */
   readonly retryNoResponders?: (attempt: number) => number | undefined;
+  /** Leaves the inbox once nothing waits (and subscribes again at the next request): for a client without a close. */
+  readonly unsubscribeWhenIdle?: boolean;
 };
 
 /**
@@ -127,7 +129,7 @@ const TICK_MS = 20;
  * ```
  */
 export function createRequester(nc: NatsConnection, options: RequesterOptions = {}): Requester {
-  const { resendAfter, retryNoResponders } = options;
+  const { resendAfter, retryNoResponders, unsubscribeWhenIdle } = options;
   // The public NatsConnection type does not expose the options; the implementation does (nats.js reads it too).
   const inboxPrefix = (nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
   const inbox = `${createInbox(inboxPrefix)}.`;
@@ -195,10 +197,17 @@ export function createRequester(nc: NatsConnection, options: RequesterOptions = 
     });
   };
 
+  const unsubscribe = (): void => {
+    const s = sub;
+    sub = undefined;
+    if (s !== undefined && !s.isClosed() && !nc.isClosed()) s.unsubscribe();
+  };
+
   const tick = (): void => {
     if (pending.size === 0) {
       clearInterval(sweep);
       sweep = undefined;
+      if (unsubscribeWhenIdle) unsubscribe();
       return;
     }
     const now = Date.now();
@@ -246,9 +255,7 @@ export function createRequester(nc: NatsConnection, options: RequesterOptions = 
       clearInterval(sweep);
       sweep = undefined;
       endAll({ kind: 'closed', by: 'requester' });
-      const s = sub;
-      sub = undefined;
-      if (s !== undefined && !s.isClosed() && !nc.isClosed()) s.unsubscribe();
+      unsubscribe();
     },
   };
 }

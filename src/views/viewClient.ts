@@ -143,7 +143,8 @@ export function createViewClient(options: ViewClientOptions): ViewClient {
   assertSubjectPrefix(prefix);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new ConfigError(`timeout must be a positive number of milliseconds, got ${String(timeout)}`);
   const subjects = viewRequestSubjects(prefix);
-  const requester = createRequester(nc);
+  // A view client has no close: it holds an inbox only while a request waits.
+  const requester = createRequester(nc, { unsubscribeWhenIdle: true });
 
   // Sends one request and hands each reply to `onMessage` until it returns true. The wait restarts
   // at every reply; when it runs out, `onIdle` decides (an error, or undefined to end quietly).

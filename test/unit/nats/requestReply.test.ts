@@ -148,6 +148,26 @@ describe('the request/reply helper, on a real nats-server', () => {
     await expect(server.request(replyTo, 'ping', { timeout: 1000 })).rejects.toThrow(/no responders/i);
   });
 
+  it('with unsubscribeWhenIdle, leaves its inbox once nothing waits and takes a new one for the next request', async () => {
+    const subject = uniqueName('rr.idle');
+    let replyTo = '';
+    server.subscribe(subject, { callback: (_err, msg) => void ((replyTo = msg.reply ?? ''), msg.respond('ok')) });
+    await server.flush();
+    const requester = createRequester(nc, { unsubscribeWhenIdle: true });
+    expect(await ask(requester, subject, { timeout: 1000 })).toMatchObject({ replies: ['ok'] });
+    await sleep(100);
+    await nc.flush();
+    await expect(server.request(replyTo, 'ping', { timeout: 1000 })).rejects.toThrow(/no responders/i);
+    expect(await ask(requester, subject, { timeout: 1000 })).toMatchObject({ replies: ['ok'] });
+    // A requester without the option keeps its inbox: a stray message there is simply dropped.
+    const keeping = createRequester(nc);
+    expect(await ask(keeping, subject, { timeout: 1000 })).toMatchObject({ replies: ['ok'] });
+    await sleep(100);
+    await expect(server.request(replyTo, 'ping', { timeout: 300 })).rejects.toThrow(/timeout/i);
+    keeping.close();
+    requester.close();
+  });
+
   it('ends what waits when the connection closes, and a handler that throws ends only its request', async () => {
     const own = await connect({ servers: sharedNatsUrl() });
     const requester = createRequester(own);
