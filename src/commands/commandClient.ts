@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { decode, encode } from '../codec/msgpack.js';
 import {
   ClosedError,
@@ -11,6 +11,7 @@ import {
   type TributaryError,
 } from '../errors.js';
 import { assertAggregateId, assertAggregateName } from '../eventLog/subjectToken.js';
+import { createRequester, type RequestEnd } from '../nats/requestReply.js';
 import { SpanAttributes, endWithResult, startSpan, traceparentOf } from '../observability/tracing.js';
 import type { Command, CommandResult } from './command.js';
 import { DEFAULT_COMMAND_PREFIX, assertSubjectPrefix, commandSubject } from './commandSubjects.js';
@@ -81,31 +82,20 @@ export type CommandClient = {
   close(): Promise<void>;
 };
 
-type Pending = {
-  readonly subject: string;
-  readonly aggregate: string;
-  readonly data: Uint8Array;
-  readonly timeout: number;
-  readonly deadline: number;
-  readonly resolve: (result: CommandResult) => void;
-  timer: NodeJS.Timeout | undefined;
-  /** Set while waiting to send again after "no responders": then nothing is running it. */
-  retryTimer: NodeJS.Timeout | undefined;
-  noResponders: number;
-  /** The send span's context, in the `traceparent` header, so the service continues the trace. */
-  traceparent: string | undefined;
-};
-
 const failure = (error: TributaryError): CommandResult => ({ ok: false, error: error.toShape() });
 
 const isTimeout = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
+// After "no responders" (no node serving the subject right now, e.g. during a restart) nothing
+// ran: send again soon, then less and less often.
+const retryNoService = (attempt: number): number => Math.min(25 * 2 ** Math.min(attempt, 5), 500);
+
 /**
  * Creates a client for the NATS command service. All sends share one wildcard inbox subscription
- * and plain `nc.publish` with a reply subject, so thousands can be in flight with no Error objects
- * built per request (whatever the connection's `noAsyncTraces`). "No responders" (no node serving
- * the subject right now, e.g. during a restart) is retried with a short backoff until the timeout:
- * nothing ran, so sending again is safe.
+ * (the shared {@link createRequester}) and plain `nc.publish` with a reply subject, so thousands
+ * can be in flight with no Error objects built per request (whatever the connection's
+ * `noAsyncTraces`). "No responders" is retried with a short backoff until the timeout: nothing
+ * ran, so sending again is safe.
  *
  * @example
  * ```ts
@@ -123,107 +113,55 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
   const defaultTimeout = options.timeout ?? DEFAULT_COMMAND_TIMEOUT;
   assertSubjectPrefix(prefix);
   if (!isTimeout(defaultTimeout)) throw new ConfigError(`timeout must be a positive number of milliseconds, got ${String(defaultTimeout)}`);
-  // Honour the connection's inboxPrefix (set where permissions restrict inboxes): the public type
-  // does not expose the options, the implementation does.
-  const inboxPrefix = (nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
-  const inbox = `${createInbox(inboxPrefix)}.`;
-  const pending = new Map<number, Pending>();
-  let next = 0;
   let closing = false;
+  // Once closing, "no responders" ends a send at once rather than waiting for a node to come.
+  const requester = createRequester(nc, { retryNoResponders: (attempt) => (closing ? undefined : retryNoService(attempt)) });
+  let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
 
-  const settle = (id: number, result: CommandResult): void => {
-    const p = pending.get(id);
-    if (p === undefined) return;
-    pending.delete(id);
-    clearTimeout(p.timer);
-    if (p.retryTimer !== undefined) clearTimeout(p.retryTimer);
-    p.resolve(result);
-    if (pending.size === 0 && idleWaiters.length > 0) {
+  const settled = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0 && idleWaiters.length > 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   };
 
-  const noResponders = (p: Pending): CommandResult =>
-    failure(
-      new UnknownCommandError(
-        `no command service answered for aggregate ${p.aggregate} within ${p.timeout} ms: nothing serves ${p.subject} ` +
-          `(NATS "no responders"). Is a node hosting ${p.aggregate} running with subject prefix "${prefix}"? The command did not run.`,
-        { aggregate: p.aggregate, subject: p.subject, timeout: p.timeout, noResponders: true },
-      ),
-    );
-
-  const publish = (id: number, p: Pending): void => {
-    try {
-      let h;
-      if (p.traceparent !== undefined) {
-        h = headers();
-        h.set('traceparent', p.traceparent);
-      }
-      nc.publish(p.subject, p.data, h ? { reply: inbox + id, headers: h } : { reply: inbox + id });
-    } catch (err) {
-      settle(
-        id,
-        nc.isClosed() || nc.isDraining()
-          ? failure(new ClosedError(`cannot send to ${p.subject}: the NATS connection is closed`, { subject: p.subject }))
-          : { ok: false, error: toErrorShape(err) },
-      );
-    }
-  };
-
-  const onReply = (err: Error | null, msg: Msg): void => {
-    // A failed inbox subscription leaves every send to its own timer.
-    if (err) return;
-    const id = Number(msg.subject.slice(inbox.length));
-    const p = pending.get(id);
-    if (p === undefined) return; // a reply that arrived after its timeout
-    if (msg.headers?.code === 503) {
-      p.noResponders += 1;
-      const wait = Math.min(25 * 2 ** Math.min(p.noResponders, 5), 500);
-      if (closing || Date.now() + wait >= p.deadline) {
-        settle(id, noResponders(p));
-        return;
-      }
-      p.retryTimer = setTimeout(() => {
-        p.retryTimer = undefined;
-        if (pending.get(id) === p) publish(id, p);
-      }, wait);
-      return;
-    }
-    let result: CommandResult;
-    try {
-      result = toCommandResult(decode(msg.data));
-    } catch (decodeErr) {
-      result = {
-        ok: false,
-        error: {
-          code: 'internal',
-          message: `the reply from ${p.subject} could not be read: ${(decodeErr as Error).message}`,
-          details: { subject: p.subject },
-        },
-      };
-    }
-    settle(id, result);
-  };
-
-  const sub = nc.subscribe(`${inbox}*`, { callback: onReply });
-  // When the connection closes, no reply can come any more.
-  void sub.closed.then(() => {
-    for (const [id, p] of [...pending]) {
-      settle(
-        id,
-        failure(
-          new ClosedError(
-            `the NATS connection closed before the reply from ${p.subject} arrived; the command may or may not have run ` +
-              '(send it again with the same commandId to find out)',
-            { subject: p.subject },
+  const failed = (subject: string, aggregate: string, timeout: number, end: RequestEnd): CommandResult => {
+    switch (end.kind) {
+      case 'noResponders':
+        return failure(
+          new UnknownCommandError(
+            `no command service answered for aggregate ${aggregate} within ${timeout} ms: nothing serves ${subject} ` +
+              `(NATS "no responders"). Is a node hosting ${aggregate} running with subject prefix "${prefix}"? The command did not run.`,
+            { aggregate, subject, timeout, noResponders: true },
           ),
-        ),
-      );
+        );
+      case 'timeout':
+        return failure(
+          new TimeoutError(
+            `no reply from ${subject} within ${timeout} ms: the command may or may not have run ` +
+              '(send it again with the same commandId to find out; a repeated commandId returns the first result)',
+            { subject, timeout },
+          ),
+        );
+      case 'closed':
+        return failure(
+          new ClosedError(
+            `the NATS connection closed before the reply from ${subject} arrived; the command may or may not have run ` +
+              '(send it again with the same commandId to find out)',
+            { subject },
+          ),
+        );
+      case 'unsent':
+        return end.connectionClosed
+          ? failure(new ClosedError(`cannot send to ${subject}: the NATS connection is closed`, { subject }))
+          : { ok: false, error: toErrorShape(end.error) };
+      case 'failed':
+        return { ok: false, error: toErrorShape(end.error) };
     }
-  });
+  };
 
   const start = (command: Command, timeout: number, resolve: (r: CommandResult) => void, traceparent: string | undefined): void => {
     if (typeof command !== 'object' || command === null) {
@@ -242,37 +180,37 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
       );
     }
     const subject = commandSubject(prefix, command.aggregate, command.id);
-    const id = ++next;
-    const p: Pending = {
-      subject,
-      aggregate: command.aggregate,
-      data,
-      timeout,
-      deadline: Date.now() + timeout,
-      resolve,
-      timer: undefined,
-      retryTimer: undefined,
-      noResponders: 0,
-      traceparent,
-    };
-    p.timer = setTimeout(() => {
-      if (p.retryTimer !== undefined) {
-        settle(id, noResponders(p));
-        return;
-      }
-      settle(
-        id,
-        failure(
-          new TimeoutError(
-            `no reply from ${subject} within ${timeout} ms: the command may or may not have run ` +
-              '(send it again with the same commandId to find out; a repeated commandId returns the first result)',
-            { subject, timeout },
-          ),
-        ),
-      );
-    }, timeout);
-    pending.set(id, p);
-    publish(id, p);
+    const { aggregate } = command;
+    let h;
+    if (traceparent !== undefined) {
+      h = headers();
+      h.set('traceparent', traceparent);
+    }
+    inFlight += 1;
+    requester.request(subject, data, h ? { timeout, headers: h } : { timeout }, {
+      onReply(msg) {
+        let result: CommandResult;
+        try {
+          result = toCommandResult(decode(msg.data));
+        } catch (decodeErr) {
+          result = {
+            ok: false,
+            error: {
+              code: 'internal',
+              message: `the reply from ${subject} could not be read: ${(decodeErr as Error).message}`,
+              details: { subject },
+            },
+          };
+        }
+        settled();
+        resolve(result);
+        return true;
+      },
+      onEnd(end) {
+        settled();
+        resolve(failed(subject, aggregate, timeout, end));
+      },
+    });
   };
 
   return {
@@ -288,8 +226,8 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
         },
         { kind: 'client' },
       );
-      return new Promise<CommandResult>((settled) => {
-        const resolve = (result: CommandResult) => settled(endWithResult(span, result));
+      return new Promise<CommandResult>((settle) => {
+        const resolve = (result: CommandResult) => settle(endWithResult(span, result));
         try {
           const timeout = sendOptions?.timeout ?? defaultTimeout;
           if (!isTimeout(timeout)) {
@@ -302,12 +240,12 @@ export function createCommandClient(options: CommandClientOptions): CommandClien
       });
     },
     get inFlight() {
-      return pending.size;
+      return inFlight;
     },
     async close() {
       closing = true;
-      if (pending.size > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
-      if (!sub.isClosed() && !nc.isClosed()) sub.unsubscribe();
+      if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+      requester.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { errors as natsErrors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../logging/logger.js';
+import { isNoResponders } from '../nats/noResponders.js';
 import type { Observer } from '../observability/observer.js';
 
 /** Shards per aggregate type: an aggregate instance's shard is a hash of its name and id. */
@@ -217,7 +218,7 @@ export function createShardOwnership(options: ShardOwnershipOptions): ShardOwner
       () => pinging.delete(node),
       (err: unknown) => {
         pinging.delete(node);
-        const gone = err instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders());
+        const gone = isNoResponders(err);
         if (gone && peers.get(node)?.heard === heard) {
           peers.delete(node);
           changed('no responders: its connection is gone', node);

@@ -1,8 +1,9 @@
-import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { Observable } from 'rxjs';
 import { encode } from '../codec/msgpack.js';
 import { ClosedError, ConfigError, InternalError, NotFoundError, TimeoutError, ValidationError, type ErrorShape } from '../errors.js';
 import { assertSubjectPrefix } from '../commands/commandSubjects.js';
+import { createRequester, type RequestEnd } from '../nats/requestReply.js';
 import type { ProjectionDefinition } from '../projection/defineProjection.js';
 import type { ReadOptions, RebuildResult, ViewChange } from '../projection/projection.js';
 import { viewChangeSubject, viewRequestSubjects } from './viewSubjects.js';
@@ -142,10 +143,11 @@ export function createViewClient(options: ViewClientOptions): ViewClient {
   assertSubjectPrefix(prefix);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new ConfigError(`timeout must be a positive number of milliseconds, got ${String(timeout)}`);
   const subjects = viewRequestSubjects(prefix);
-  const inboxPrefix = (nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+  // A view client has no close: it holds an inbox only while a request waits.
+  const requester = createRequester(nc, { unsubscribeWhenIdle: true });
 
-  // Sends one request and hands each reply to `onMessage` until it returns true. A timer restarts
-  // at every reply; when it fires, `onIdle` decides (an error, or undefined to end quietly).
+  // Sends one request and hands each reply to `onMessage` until it returns true. The wait restarts
+  // at every reply; when it runs out, `onIdle` decides (an error, or undefined to end quietly).
   const exchange = (
     subject: string,
     data: Uint8Array,
@@ -155,41 +157,34 @@ export function createViewClient(options: ViewClientOptions): ViewClient {
     const done = new Promise<void>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());
     });
-    let timer: NodeJS.Timeout | undefined;
-    let over = false;
-    const end = (err?: Error) => {
-      if (over) return;
-      over = true;
-      clearTimeout(timer);
-      if (!sub.isClosed()) sub.unsubscribe();
-      settle(err);
+    const ended = (end: RequestEnd): Error | undefined => {
+      switch (end.kind) {
+        case 'timeout':
+          return handlers.onIdle();
+        case 'noResponders':
+          return handlers.noResponders();
+        case 'closed':
+          return new ClosedError(`the NATS connection closed before ${subject} answered`, { subject });
+        case 'unsent':
+        case 'failed':
+          return end.error as Error;
+      }
     };
-    const arm = (ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => end(handlers.onIdle()), ms);
-    };
-    const inbox = createInbox(inboxPrefix);
-    const sub = nc.subscribe(inbox, {
-      callback: (err, msg) => {
-        if (over) return;
-        if (err) return end(err);
-        if (msg.headers?.code === 503) return end(handlers.noResponders());
-        try {
-          if (handlers.onMessage(msg)) end();
-          else arm(handlers.nextMs);
-        } catch (failure) {
-          end(failure as Error);
-        }
+    const cancel = requester.request(subject, data, { timeout: handlers.firstMs, nextTimeout: handlers.nextMs }, {
+      onReply(msg) {
+        const last = handlers.onMessage(msg);
+        if (last) settle();
+        return last;
       },
+      onEnd: (end) => settle(ended(end)),
     });
-    void sub.closed.then(() => end(over ? undefined : new ClosedError(`the NATS connection closed before ${subject} answered`, { subject })));
-    arm(handlers.firstMs);
-    try {
-      nc.publish(subject, data, { reply: inbox });
-    } catch (err) {
-      end(err as Error);
-    }
-    return { done, finish: () => end() };
+    return {
+      done,
+      finish: () => {
+        cancel();
+        settle();
+      },
+    };
   };
 
   const reconnectListeners = new Set<() => void>();

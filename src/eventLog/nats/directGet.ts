@@ -1,5 +1,6 @@
 import { errors as natsErrors, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { ClosedError, ConnectionError, InternalError, TimeoutError, TributaryError } from '../../errors.js';
+import { isNoResponders } from '../../nats/noResponders.js';
 
 /**
  * A message read by a direct get: its stream sequence, subject and body.
@@ -50,10 +51,7 @@ export function natsFailure(err: unknown, doing: string): TributaryError {
   if (err instanceof natsErrors.ClosedConnectionError || err instanceof natsErrors.DrainingConnectionError) {
     return new ClosedError(`${doing}: the NATS connection is closed`, undefined, { cause: err });
   }
-  if (
-    err instanceof natsErrors.NoRespondersError ||
-    (err instanceof natsErrors.RequestError && err.isNoResponders())
-  ) {
+  if (isNoResponders(err)) {
     return new ConnectionError(`${doing}: nothing answered (is JetStream running and the stream there?)`, undefined, {
       cause: err,
     });

@@ -1,6 +1,7 @@
-import { errors as natsErrors, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { ConcurrencyError, NotFoundError } from '../../errors.js';
 import { childLogger, type Logger } from '../../logging/logger.js';
+import { isNoResponders } from '../../nats/noResponders.js';
 import type { ProcessDefinition } from '../defineProcess.js';
 import type { ProcessRunner } from '../processRunner.js';
 import type { Process, ProcessStatus } from '../processTypes.js';
@@ -120,8 +121,7 @@ export function createNatsProcessHost(options: {
       unanswered = 0;
       return reply.string() !== node;
     } catch (err) {
-      const noResponders = err instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders());
-      if (noResponders) return false;
+      if (isNoResponders(err)) return false;
       unanswered += 1;
       return unanswered < MAX_UNANSWERED;
     }
