@@ -171,8 +171,9 @@ export function createRequester(nc: NatsConnection, options: RequesterOptions = 
     if (isNoRespondersStatus(msg)) {
       p.noResponders += 1;
       const wait = closed ? undefined : retryNoResponders?.(p.noResponders);
-      if (wait === undefined || Date.now() + wait >= p.deadline) end(id, p, { kind: 'noResponders' });
-      else p.retryAt = Date.now() + wait;
+      // Keep asking until the deadline, and only then say "no responders": a node may be starting.
+      if (wait === undefined) end(id, p, { kind: 'noResponders' });
+      else p.retryAt = Math.min(Date.now() + wait, p.deadline);
       return;
     }
     let done: boolean;
