@@ -152,9 +152,10 @@ async function clusterFailover(quick: boolean) {
     const steady = buckets.slice(1, Math.floor(before / bucket)).reduce((s, v) => s + v, 0) / Math.max(1, Math.floor(before / bucket) - 1);
     // From `from`, until throughput is back at `share` of steady after its dip below it (the
     // servers may keep acking for a moment after the kill, so the first bucket says nothing).
+    // The last bucket is cut short by the stop of the load: it is no dip.
     const firstAt = (from: number, share: number) => {
       const after = (k: number) => k * bucket + start >= from;
-      const dip = buckets.findIndex((v, k) => after(k) && v < share * steady);
+      const dip = buckets.findIndex((v, k) => after(k) && k < buckets.length - 1 && v < share * steady);
       if (dip < 0) return 0;
       const i = buckets.findIndex((v, k) => k > dip && v >= share * steady);
       return i < 0 ? Infinity : i * bucket + start - from;

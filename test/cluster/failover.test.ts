@@ -121,6 +121,12 @@ describe('failures under load on a clustered R3 stream', () => {
     expect(outage).toBeLessThan(45_000);
     const after = result.okTimes.filter((t) => t > restartedAt + 1000).length;
     expect(after, 'acknowledged after the node rejoined').toBeGreaterThan(0);
+    // Loose too: 3-4 s after the rejoin (the last bucket is cut short by the stop), commands flow
+    // at a quarter of the rate before the kill. Reloads that waited out consumer creations during
+    // the election kept it near 0 there.
+    const steady = (buckets[1]! + buckets[2]! + buckets[3]!) / 3;
+    const settled = (buckets.at(-3)! + buckets.at(-2)!) / 2;
+    expect(settled, `ok/500 ms 3-4 s after the rejoin, against ${steady.toFixed(0)} before`).toBeGreaterThanOrEqual(0.25 * steady);
     const balances = await checkAccountHistory(nodes[0]!.log, new Map([...opened, ...result.sent]));
     const acked = [...result.sent.values()].filter((s) => s.answers.at(-1)?.ok).length;
     expect([...balances.values()].reduce((s, v) => s + v, 0)).toBe(acked);

@@ -49,10 +49,15 @@ export function createNatsReadStream(deps: NatsReadStreamDeps) {
     }
     const stem = `${deps.subjectPrefix}${aggregate}.${id}`;
     const head = deps.heads.entry(stem);
+    // Start from the latest known point before fromVersion. A head at or past fromVersion (this
+    // node appended since the snapshot: an instance reloaded after a failed append) is no start,
+    // but the snapshot hint still is; walking from 0 instead made the reload a consumer read,
+    // which waits for the meta and stream leaders during a cluster election.
     let start = { version: 0, seq: 0 };
-    const fromHint = head.hintSeq >= 0 && head.hintVersion < fromVersion && !(head.known && head.version >= head.hintVersion);
+    const fromHead = head.known && head.version < fromVersion;
+    const fromHint = head.hintSeq >= 0 && head.hintVersion < fromVersion && !(fromHead && head.version >= head.hintVersion);
     if (fromHint) start = { version: head.hintVersion, seq: head.hintSeq };
-    else if (head.known && head.version < fromVersion) start = { version: head.version, seq: head.seq };
+    else if (fromHead) start = { version: head.version, seq: head.seq };
 
     let walked = await deps.chain.walk(stem, start.version, start.seq);
     if (fromHint && walked.commits.length === 0 && !(await deps.chain.endsAt(stem, start.version, start.seq))) {
