@@ -52,8 +52,8 @@ async function openLog(events: AccountEvents, halfV1: boolean) {
 /**
  * Rows of `-- projections`: the catch-up rate of a log half of whose events are v1 (upcast on
  * read, then checked against the v2 schema), against the same log all in v2. Both logs are
- * prefilled first, then caught up alternately (v2, half, half, v2: neither side always runs
- * first or last), and each side's best of its two runs is compared. Target: ratio ≥ 0.8.
+ * prefilled first, then caught up alternately (v2, half, half, v2, v2, half: neither side always
+ * runs first or last), and each side's best of its three runs is compared. Target: ratio ≥ 0.8.
  *
  * @example
  * ```ts
@@ -65,27 +65,22 @@ export async function upcastRows(report: Report, events: AccountEvents, batch: n
   try {
     const halfLog = await openLog(events, true);
     try {
-      const v2a = await v2Log.catchUp(batch);
-      const halfA = await halfLog.catchUp(batch);
-      const halfB = await halfLog.catchUp(batch);
-      const v2b = await v2Log.catchUp(batch);
+      // v2, half, half, v2, v2, half: each side's runs sit as early and as late as the other's.
+      const order = [v2Log, halfLog, halfLog, v2Log, v2Log, halfLog];
+      const rows: Array<[string, CatchUp]> = [];
+      for (const log of order) rows.push([log === v2Log ? 'all v2' : 'half v1', await log.catchUp(batch)]);
       const n = events.count;
       const suite = 'projections';
-      const rows: Array<[string, CatchUp]> = [
-        ['all v2', v2a],
-        ['half v1', halfA],
-        ['half v1', halfB],
-        ['all v2', v2b],
-      ];
+      const best = (label: string) => Math.min(...rows.filter(([l]) => l === label).map(([, r]) => r.seconds));
       rows.forEach(([label, r], i) =>
-        report.add({ suite, metric: `embedded catch-up, ${label} events/s (run ${i + 1} of v2, half, half, v2)`, value: n / r.seconds, unit: 'events/s', ok: r.ok }),
+        report.add({ suite, metric: `embedded catch-up, ${label} events/s (run ${i + 1} of v2, half, half, v2, v2, half)`, value: n / r.seconds, unit: 'events/s', ok: r.ok }),
       );
       report.add({
         suite,
         metric: `embedded catch-up, half v1 (upcast) events/s vs all v2`,
-        value: n / Math.min(halfA.seconds, halfB.seconds),
+        value: n / best('half v1'),
         unit: 'events/s',
-        baseline: n / Math.min(v2a.seconds, v2b.seconds),
+        baseline: n / best('all v2'),
         ok: rows.every(([, r]) => r.ok),
       });
     } finally {
