@@ -108,8 +108,9 @@ const SealedAccount = defineAggregate({
 
 /**
  * Rows of `-- embedded`: W1's accepted commits per second with a personal field sealed in every
- * event (AES-256-GCM, per-account key), against the same workload without: the suite's own plain
- * run before it and one more after (the better one). Target: ratio ≥ 0.8.
+ * event (AES-256-GCM, per-account key), against the same workload without. Each side runs twice,
+ * plain (the suite's own run before), sealed, sealed, plain, and each side's better run is
+ * compared. Target: ratio ≥ 0.8.
  *
  * @example
  * ```ts
@@ -117,15 +118,16 @@ const SealedAccount = defineAggregate({
  * ```
  */
 export async function encryptionRows(report: Report, w1: W1, window: number, plainBefore: FrameworkRun): Promise<void> {
-  const sealed = await runFramework(w1, window, SealedAccount);
+  const sealedA = await runFramework(w1, window, SealedAccount);
+  const sealedB = await runFramework(w1, window, SealedAccount);
   const plainAfter = await runFramework(w1, window);
   const rate = (r: FrameworkRun) => (r.outcome.accepted - w1.open.length) / r.seconds;
   report.add({
     suite: 'embedded',
     metric: `W1 accepted commits/s, personal field sealed vs plain`,
-    value: rate(sealed),
+    value: Math.max(rate(sealedA), rate(sealedB)),
     unit: 'commits/s',
     baseline: Math.max(rate(plainBefore), rate(plainAfter)),
-    ok: sealed.ok && plainBefore.ok && plainAfter.ok,
+    ok: sealedA.ok && sealedB.ok && plainBefore.ok && plainAfter.ok,
   });
 }
