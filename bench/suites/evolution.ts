@@ -25,35 +25,35 @@ function asStored(e: DomainEvent, v1: boolean): DomainEvent {
   return { type: e.type, data: { ...(e.data as object), currency: 'EUR' }, schemaVersion: 2 };
 }
 
-// A log of the same events, every other one stored as v1 (`halfV1`) or all as v2; then the
-// framework's catch-up of AccountBalance and Totals through the upcasting read path, `runs` times.
-async function catchUps(events: AccountEvents, halfV1: boolean, batch: number, runs: number) {
+type CatchUp = { seconds: number; ok: boolean };
+
+// A log of the same events, every other one stored as v1 (`halfV1`) or all as v2, prefilled
+// through `log.append`; `catchUp` then times the framework's catch-up of AccountBalance and Totals
+// through the upcasting read path (fresh views each time).
+async function openLog(events: AccountEvents, halfV1: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'trib-bench-upcast-'));
-  try {
-    const log = await createLmdbEventLog({ path: join(dir, 'log'), logger });
-    try {
-      const indexes = Array.from({ length: events.count }, (_, i) => i);
-      await runWindowed(indexes, 10_000, (i) => {
-        const r = events.record(i);
-        const stored = r.events.map((e) => asStored(e, halfV1 && i % 2 === 0));
-        return log.append('Account', r.id, stored, { expectedVersion: r.version - 1, commandId: r.commandId, timestamp: r.timestamp });
-      });
-      const evolving = createEvolvingLog({ log, catalog });
-      const out: Array<{ seconds: number; ok: boolean }> = [];
-      for (let i = 0; i < runs; i++) out.push(await frameworkCatchUp(evolving, events, batch));
-      return out;
-    } finally {
+  const log = await createLmdbEventLog({ path: join(dir, 'log'), logger });
+  const indexes = Array.from({ length: events.count }, (_, i) => i);
+  await runWindowed(indexes, 10_000, (i) => {
+    const r = events.record(i);
+    const stored = r.events.map((e) => asStored(e, halfV1 && i % 2 === 0));
+    return log.append('Account', r.id, stored, { expectedVersion: r.version - 1, commandId: r.commandId, timestamp: r.timestamp });
+  });
+  const evolving = createEvolvingLog({ log, catalog });
+  return {
+    catchUp: (batch: number): Promise<CatchUp> => frameworkCatchUp(evolving, events, batch),
+    async close() {
       await log.close();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
  * Rows of `-- projections`: the catch-up rate of a log half of whose events are v1 (upcast on
- * read, then checked against the v2 schema), against the same log all in v2 (the better of two
- * runs). Target: ratio ≥ 0.8.
+ * read, then checked against the v2 schema), against the same log all in v2. Both logs are
+ * prefilled first, then caught up alternately (v2, half, half, v2, v2, half: neither side always
+ * runs first or last), and each side's best of its three runs is compared. Target: ratio ≥ 0.8.
  *
  * @example
  * ```ts
@@ -61,21 +61,34 @@ async function catchUps(events: AccountEvents, halfV1: boolean, batch: number, r
  * ```
  */
 export async function upcastRows(report: Report, events: AccountEvents, batch: number): Promise<void> {
-  const [v2a, v2b] = await catchUps(events, false, batch, 2);
-  const [half] = await catchUps(events, true, batch, 1);
-  const best = Math.min(v2a!.seconds, v2b!.seconds);
-  const n = events.count;
-  const suite = 'projections';
-  report.add({ suite, metric: `embedded catch-up, all v2 events/s (run 1)`, value: n / v2a!.seconds, unit: 'events/s', ok: v2a!.ok });
-  report.add({ suite, metric: `embedded catch-up, all v2 events/s (run 2)`, value: n / v2b!.seconds, unit: 'events/s', ok: v2b!.ok });
-  report.add({
-    suite,
-    metric: `embedded catch-up, half v1 (upcast) events/s vs all v2`,
-    value: n / half!.seconds,
-    unit: 'events/s',
-    baseline: n / best,
-    ok: half!.ok && v2a!.ok && v2b!.ok,
-  });
+  const v2Log = await openLog(events, false);
+  try {
+    const halfLog = await openLog(events, true);
+    try {
+      // v2, half, half, v2, v2, half: each side's runs sit as early and as late as the other's.
+      const order = [v2Log, halfLog, halfLog, v2Log, v2Log, halfLog];
+      const rows: Array<[string, CatchUp]> = [];
+      for (const log of order) rows.push([log === v2Log ? 'all v2' : 'half v1', await log.catchUp(batch)]);
+      const n = events.count;
+      const suite = 'projections';
+      const best = (label: string) => Math.min(...rows.filter(([l]) => l === label).map(([, r]) => r.seconds));
+      rows.forEach(([label, r], i) =>
+        report.add({ suite, metric: `embedded catch-up, ${label} events/s (run ${i + 1} of v2, half, half, v2, v2, half)`, value: n / r.seconds, unit: 'events/s', ok: r.ok }),
+      );
+      report.add({
+        suite,
+        metric: `embedded catch-up, half v1 (upcast) events/s vs all v2`,
+        value: n / best('half v1'),
+        unit: 'events/s',
+        baseline: n / best('all v2'),
+        ok: rows.every(([, r]) => r.ok),
+      });
+    } finally {
+      await halfLog.close();
+    }
+  } finally {
+    await v2Log.close();
+  }
 }
 
 // The same machine with the amount of every money event marked personal: each timed command
@@ -95,8 +108,9 @@ const SealedAccount = defineAggregate({
 
 /**
  * Rows of `-- embedded`: W1's accepted commits per second with a personal field sealed in every
- * event (AES-256-GCM, per-account key), against the same workload without: the suite's own plain
- * run before it and one more after (the better one). Target: ratio ≥ 0.8.
+ * event (AES-256-GCM, per-account key), against the same workload without. Each side runs twice,
+ * plain (the suite's own run before), sealed, sealed, plain, and each side's better run is
+ * compared. Target: ratio ≥ 0.8.
  *
  * @example
  * ```ts
@@ -104,15 +118,16 @@ const SealedAccount = defineAggregate({
  * ```
  */
 export async function encryptionRows(report: Report, w1: W1, window: number, plainBefore: FrameworkRun): Promise<void> {
-  const sealed = await runFramework(w1, window, SealedAccount);
+  const sealedA = await runFramework(w1, window, SealedAccount);
+  const sealedB = await runFramework(w1, window, SealedAccount);
   const plainAfter = await runFramework(w1, window);
   const rate = (r: FrameworkRun) => (r.outcome.accepted - w1.open.length) / r.seconds;
   report.add({
     suite: 'embedded',
     metric: `W1 accepted commits/s, personal field sealed vs plain`,
-    value: rate(sealed),
+    value: Math.max(rate(sealedA), rate(sealedB)),
     unit: 'commits/s',
     baseline: Math.max(rate(plainBefore), rate(plainAfter)),
-    ok: sealed.ok && plainBefore.ok && plainAfter.ok,
+    ok: sealedA.ok && sealedB.ok && plainBefore.ok && plainAfter.ok,
   });
 }

@@ -87,14 +87,30 @@ export function createEvolvingLog(options: EvolvingLogOptions): EvolvingLog {
       return poisoned(e, err);
     }
   };
+  // Called for every commit of every catch-up: the events array is copied only from the first
+  // event that changes, and the commit is rebuilt in the engines' own shape (a spread is slower).
   const evolveCommit = (commit: Commit, keyOf: KeyLookup): Commit => {
-    let changed = false;
-    const events = commit.events.map((e) => {
-      const out = readOrPoison(e, keyOf);
-      if (out !== e) changed = true;
-      return out;
-    });
-    return changed ? { ...commit, events } : commit;
+    const stored = commit.events;
+    let events: EventEnvelope[] | undefined;
+    for (let i = 0; i < stored.length; i++) {
+      const out = readOrPoison(stored[i]!, keyOf);
+      if (out !== stored[i]) events ??= stored.slice(0, i);
+      events?.push(out);
+    }
+    if (events === undefined) return commit;
+    const evolved: { -readonly [K in keyof Commit]: Commit[K] } = {
+      position: commit.position,
+      aggregate: commit.aggregate,
+      id: commit.id,
+      version: commit.version,
+      timestamp: commit.timestamp,
+      commandId: commit.commandId,
+      correlationId: commit.correlationId,
+      causationId: commit.causationId,
+      events,
+    };
+    if (commit.traceparent !== undefined) evolved.traceparent = commit.traceparent;
+    return evolved;
   };
   const commitEvents = function* (batch: readonly Commit[]) {
     for (const c of batch) yield* c.events;
