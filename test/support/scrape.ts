@@ -1,4 +1,5 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { expect } from 'vitest';
 
 type Family = ReturnType<typeof parsePrometheusTextFormat>[number];
 
@@ -16,7 +17,7 @@ export type Scraped = {
 /** GETs `<url>/metrics` and parses it with a Prometheus text-format parser. */
 export async function scrape(url: string): Promise<Scraped> {
   const res = await fetch(`${url}/metrics`);
-  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  expect(res.status, `/metrics answered ${res.status}`).toBe(200);
   // The parser folds a histogram's samples into buckets and drops their labels; without its HELP
   // and TYPE lines each `_count`, `_sum` and `_bucket` series parses as a plain labelled sample.
   const raw = await res.text();

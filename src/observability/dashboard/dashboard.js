@@ -18,7 +18,7 @@
     if (chart && chart.key === key) return;
     chart?.destroy();
     const series = [{}, ...names.map((name, i) => ({ label: name, stroke: `hsl(${(i * 67) % 360} 65% 45%)`, width: 2 }))];
-    chart = new uPlot({ width: $('lag-chart').clientWidth || 800, height: 220, series, axes: [{}, { label: 'commits' }] }, [[]], $('lag-chart'));
+    chart = new uPlot({ width: $('lag-chart').clientWidth || 800, height: 220, series, axes: [{}, { label: 'positions' }] }, [[]], $('lag-chart'));
     chart.key = key;
   };
 
