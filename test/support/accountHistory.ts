@@ -27,7 +27,13 @@ export async function checkAccountHistory(log: EventLog, sent: SentCommands): Pr
   // A conflict wrote nothing (the caller sends again); a timeout or a lost connection decided nothing it knows of.
   const decided = (answers: CommandResult[]) => answers.filter((a) => a.ok || !['conflict', 'timeout', 'connection', 'closed'].includes(a.error.code));
   const acked = [...sent.values()].filter((s) => decided(s.answers)[0]?.ok).map((s) => s.command.commandId!);
-  expect(events.map((e) => e.commandId).sort(), 'the log holds exactly the acknowledged commands').toEqual(acked.sort());
+  const logged = events.map((e) => e.commandId);
+  // Name the answers of every command on one side only: a bare list diff says nothing of why.
+  const ackedSet = new Set(acked);
+  const loggedSet = new Set(logged);
+  const odd = [...new Set([...logged.filter((c) => !ackedSet.has(c)), ...acked.filter((c) => !loggedSet.has(c))])];
+  const why = odd.slice(0, 5).map((c) => `${c}: ${JSON.stringify(sent.get(c)?.answers.map((a) => (a.ok ? 'ok' : `${a.error.code}: ${a.error.message}`)))}`);
+  expect(logged.sort(), `the log holds exactly the acknowledged commands; ${why.join('; ')}`).toEqual(acked.sort());
   for (const { command, answers } of sent.values()) {
     const [first, ...rest] = decided(answers);
     for (const again of rest) expect(again, `answers to ${command.commandId}`).toEqual(first);
