@@ -47,7 +47,8 @@ function done(result: CommandResult): AttemptOutcome {
 export function answerDuplicate(host: HostState, commandId: string, hash: number): Promise<CommandResult | undefined> | undefined {
   const ref = host.recent.find(hash);
   if (ref === undefined) return undefined;
-  return host.log.readStream(host.aggregate, host.id, { fromVersion: ref.version - ref.count + 1 }).then((envelopes) => {
+  // Only that commit: reading on to the head is a consumer read on NATS for a hot aggregate.
+  return host.log.readStream(host.aggregate, host.id, { fromVersion: ref.version - ref.count + 1, toVersion: ref.version }).then((envelopes) => {
     const events = envelopes.slice(0, ref.count);
     if (events.length !== ref.count || events[events.length - 1]?.commandId !== commandId) return undefined;
     return { ok: true, version: ref.version, position: ref.position, events };

@@ -167,6 +167,11 @@ export type RefuseOptions = {
 export type ReadStreamOptions = {
   /** First version to return (inclusive). Default 1. */
   readonly fromVersion?: number;
+  /**
+   * Last version to return (inclusive). Default: up to the head. A reader that wants one known
+   * commit (a retried command's) stops there instead of reading to the head.
+   */
+  readonly toVersion?: number;
 };
 
 /** Options of {@link EventLog.readAll} and {@link EventLog.readBatches}. */

@@ -89,6 +89,12 @@ export function describeEventLog(name: string, makeLog: () => Promise<EventLogFi
       expect(new Set(stream.map((e) => e.eventId)).size).toBe(3);
       // fromVersion in the middle of a two-event commit
       expect((await log.readStream('Account', 'a-1', { fromVersion: 3 })).map((e) => e.version)).toEqual([3]);
+      // toVersion: up to and including it, also in the middle of a commit
+      expect((await log.readStream('Account', 'a-1', { toVersion: 2 })).map((e) => e.version)).toEqual([1, 2]);
+      expect((await log.readStream('Account', 'a-1', { fromVersion: 2, toVersion: 3 })).map((e) => e.version)).toEqual([2, 3]);
+      expect((await log.readStream('Account', 'a-1', { fromVersion: 1, toVersion: 1 })).map((e) => e.version)).toEqual([1]);
+      expect(await log.readStream('Account', 'a-1', { fromVersion: 3, toVersion: 2 })).toEqual([]);
+      await expect(log.readStream('Account', 'a-1', { toVersion: 1.5 })).rejects.toMatchObject({ code: 'invalid' });
       expect(await log.readStream('Account', 'nobody')).toEqual([]);
       expect(await log.headPosition()).toBe(r3.position);
     });

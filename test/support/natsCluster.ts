@@ -108,6 +108,38 @@ export async function waitForJetStream(url: string | string[], timeout: number):
 }
 
 /**
+ * Waits until a stream with `replicas` replicas can be placed: a meta leader answers before every
+ * peer has joined it, and a stream made then fails with "no suitable peers for placement".
+ *
+ * @example
+ * ```ts
+ * await waitForPeers(cluster.urls, 3, 20_000);
+ * ```
+ */
+export async function waitForPeers(url: string | string[], replicas: number, timeout: number): Promise<void> {
+  if (replicas <= 1) return;
+  const deadline = Date.now() + timeout;
+  const nc = await connect({ servers: url, maxReconnectAttempts: -1 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5000, checkAPI: false });
+    const name = `PEERS_${process.pid}`;
+    for (let lastError = ''; ; ) {
+      try {
+        await jsm.streams.add({ name, subjects: [`peers-${process.pid}.>`], num_replicas: replicas });
+        await jsm.streams.delete(name);
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`the cluster could not place an R${replicas} stream within ${timeout} ms: ${lastError}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
  * Starts `size` real `nats-server` processes as one JetStream cluster on loopback (free ports, a
  * temp dir with one store dir per server) and waits until JetStream has a meta leader. Throws
  * (never skips) when nats-server is not installed.
@@ -181,6 +213,7 @@ export async function startNatsCluster(options: { size?: number; readyTimeout?: 
   try {
     await Promise.all(nodes.map((n) => n.start()));
     await waitForJetStream(nodes.map((n) => n.url), readyTimeout);
+    await waitForPeers(nodes.map((n) => n.url), size, readyTimeout);
   } catch (err) {
     await dispose();
     throw err;

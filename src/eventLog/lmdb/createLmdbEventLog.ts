@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
+import { ClosedError, ConcurrencyError, ConfigError, InternalError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecordTransient, toCommit, toEnvelopes, type CommitRecord } from '../commitRecord.js';
@@ -279,7 +279,15 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   const readStream = async (aggregate: string, id: string, opts: ReadStreamOptions = {}): Promise<EventEnvelope[]> => {
     if (closed) throw new ClosedError('event log is closed');
     const fromVersion = opts.fromVersion ?? 1;
+    const toVersion = opts.toVersion ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(fromVersion) || !Number.isSafeInteger(toVersion)) {
+      throw new ValidationError(`fromVersion and toVersion must be integers, got ${String(opts.fromVersion)} and ${String(opts.toVersion)}`, {
+        aggregate,
+        id,
+      });
+    }
     const out: EventEnvelope[] = [];
+    if (toVersion < fromVersion) return out;
     // Keyed by each commit's LAST version, so the commit holding `fromVersion` is included.
     for (const { value: position } of streams.getRange({
       start: [aggregate, id, fromVersion],
@@ -287,7 +295,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     })) {
       const commit = readCommit(position);
       if (!commit) continue;
-      for (const e of commit.events) if (e.version >= fromVersion) out.push(e);
+      if ((commit.events[0]?.version ?? 0) > toVersion) break;
+      for (const e of commit.events) if (e.version >= fromVersion && e.version <= toVersion) out.push(e);
     }
     return out;
   };

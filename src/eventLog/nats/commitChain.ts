@@ -57,9 +57,9 @@ export type ChainWalk = { readonly commits: StoredCommit[]; readonly version: nu
 export type CommitChain = {
   /**
    * The commits after `fromVersion` (which must be 0 or a commit's end version; `fromSeq` is that
-   * commit's sequence, 0 for none).
+   * commit's sequence, 0 for none), up to the head, or only until one reaches version `until`.
    */
-  walk(stem: string, fromVersion: number, fromSeq: number): Promise<ChainWalk>;
+  walk(stem: string, fromVersion: number, fromSeq: number, until?: number): Promise<ChainWalk>;
   /** True when the commit at sequence `seq` is on `stem` and ends at `version` (0 and 0: no commit yet). */
   endsAt(stem: string, version: number, seq: number): Promise<boolean>;
 };
@@ -103,18 +103,18 @@ export function createCommitChain(deps: {
 
   let consumers = 0;
   const queued: Array<() => void> = [];
-  const viaConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }) => {
+  const viaConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }, until: number) => {
     if (consumers >= MAX_CONSUMERS) await new Promise<void>((resolve) => queued.push(resolve));
     consumers += 1;
     try {
-      await readWithConsumer(stem, out, from);
+      await readWithConsumer(stem, out, from, until);
     } finally {
       consumers -= 1;
       queued.shift()?.();
     }
   };
 
-  const readWithConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }) => {
+  const readWithConsumer = async (stem: string, out: StoredCommit[], from: { version: number; seq: number }, until: number) => {
     const filter = `${stem}.*`;
     let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
     try {
@@ -139,7 +139,7 @@ export function createCommitChain(deps: {
           out.push({ seq: m.seq, record });
           from.version = record.version;
           from.seq = m.seq;
-          if (m.info.pending === 0) {
+          if (m.info.pending === 0 || from.version >= until) {
             done = true;
             break;
           }
@@ -155,12 +155,13 @@ export function createCommitChain(deps: {
   };
 
   return {
-    async walk(stem, fromVersion, fromSeq) {
+    async walk(stem, fromVersion, fromSeq, until = Infinity) {
       const commits: StoredCommit[] = [];
       const at = { version: fromVersion, seq: fromSeq };
       // One step more than DIRECT_STEPS: the consumer is only made when that last get found a
       // commit, so it never waits out a fetch on an empty tail.
       for (let step = 0; step <= DIRECT_STEPS; step++) {
+        if (at.version >= until) return { commits, ...at };
         const msg = await deps.direct.last(versionSubject(stem, at.version));
         if (msg === undefined) return { commits, ...at };
         const record = decodeCommitRecord(msg.data);
@@ -169,7 +170,8 @@ export function createCommitChain(deps: {
         at.version = record.version;
         at.seq = msg.seq;
       }
-      await viaConsumer(stem, commits, at);
+      if (at.version >= until) return { commits, ...at };
+      await viaConsumer(stem, commits, at, until);
       return { commits, ...at };
     },
     async endsAt(stem, version, seq) {

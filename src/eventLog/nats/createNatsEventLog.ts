@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { MsgHdrsImpl, type NatsConnection } from '@nats-io/transport-node';
-import { ClosedError, ConcurrencyError, ConfigError, InternalError } from '../../errors.js';
+import { ClosedError, ConcurrencyError, ConfigError, InternalError, TimeoutError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { probed, type StageProbe } from '../../logging/stageProbe.js';
 import { decodeCommitRecord, encodeCommitRecord, toEnvelopes, type CommitRecord } from '../commitRecord.js';
@@ -244,12 +244,20 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
       { aggregate, id, expectedVersion, actualVersion },
     );
 
-  const refused = (aggregate: string, id: string, ack: { errCode: number; description: string }) =>
-    new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
-      aggregate,
-      id,
-      errCode: ack.errCode,
-    });
+  const refused = (aggregate: string, id: string, ack: { errCode: number; code: number; description: string }) =>
+    ack.code === 503
+      ? // Unavailable (an election): this copy was not stored, but one the publisher sent before
+        // may have been. Unknown, like a missing ack: the caller retries with the same commandId.
+        new TimeoutError(
+          `JetStream was unavailable for the append to ${aggregate}/${id} (${ack.description}): the commit may or may not be ` +
+            'stored; retrying with the same commandId is safe',
+          { aggregate, id, errCode: ack.errCode },
+        )
+      : new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
+          aggregate,
+          id,
+          errCode: ack.errCode,
+        });
 
   /**
    * The decision a duplicate ack points at: a commit or a refusal. When its stored bytes are

@@ -1,3 +1,4 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { ClosedError, ConnectionError, InternalError, TimeoutError, TributaryError } from '../../errors.js';
 import { isNoResponders } from '../../nats/noResponders.js';
@@ -56,6 +57,11 @@ export function natsFailure(err: unknown, doing: string): TributaryError {
       cause: err,
     });
   }
+  if (err instanceof JetStreamApiError && err.status === 503) {
+    // "JetStream system temporarily unavailable": a meta or stream leader election. Nothing was
+    // done, and the same request succeeds once a leader is up: a retryable failure, not a bug.
+    return new ConnectionError(`${doing}: JetStream is temporarily unavailable (${message}); retry shortly`, undefined, { cause: err });
+  }
   return new InternalError(`${doing}: ${message}`, undefined, { cause: err });
 }
 
@@ -82,6 +88,9 @@ export function createDirectGet(nc: NatsConnection, stream: string, timeout: num
     }
     const code = msg.headers?.code ?? 0;
     if (code === 404) return undefined;
+    if (code === 503) {
+      throw new ConnectionError(`${doing()}: no server of the stream answered (503); retry shortly`, { stream, code });
+    }
     if (code !== 0 || !msg.headers) {
       throw new InternalError(`${doing()}: JetStream answered ${code} ${msg.headers?.description ?? ''}`.trim(), {
         stream,

@@ -55,6 +55,9 @@ export function createNatsSnapshotStore(deps: {
       if (!isCount(snapshot.version) || !isCount(snapshot.position)) {
         throw new ValidationError('a snapshot needs a non-negative integer version and position', { aggregate, id });
       }
+      // The pair is a commit's end whether or not the save goes through: a read may start there
+      // at once, not only after the ack (which waits out an election of the snapshot stream).
+      deps.onKnown(aggregate, id, snapshot.version, snapshot.position);
       const ack = await deps.publisher.publish(
         subjectOf(aggregate, id),
         encode({ version: snapshot.version, position: snapshot.position, state: snapshot.state }),
@@ -66,7 +69,6 @@ export function createNatsSnapshotStore(deps: {
           errCode: ack.errCode,
         });
       }
-      deps.onKnown(aggregate, id, snapshot.version, snapshot.position);
     },
   };
 }
