@@ -7,6 +7,7 @@
  * projections/ import only from here, exactly as a user's code would.
  */
 export * from './errors.js';
+export { AlreadyRefusedError } from './eventLog/alreadyRefusedError.js';
 
 // Authoring: aggregates.
 export { defineAggregate, type AggregateDefinition, type AnyAggregateDefinition, type ContextOf, type DefineAggregateOptions } from './aggregate/defineAggregate.js';

@@ -9,6 +9,7 @@ import * as testing from '../../src/testing/index.js';
 describe('the public surface', () => {
   it('tributary exports authoring, the app, the errors and little else', () => {
     expect(Object.keys(main).sort()).toEqual([
+      'AlreadyRefusedError',
       'ClosedError',
       'CodecError',
       'ConcurrencyError',
