@@ -1,3 +1,4 @@
+import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decode, encode } from '../codec/msgpack.js';
@@ -20,12 +21,31 @@ const kvKey = (subject: string) => Buffer.from(subject).toString('base64url');
  * const keys = await createNatsKeyStore({ nc, bucket: 'TRIBUTARY_KEYS' });
  * ```
  */
-export async function createNatsKeyStore(options: { readonly nc: NatsConnection; readonly bucket: string; readonly replicas?: number }): Promise<KeyStore> {
-  let kv: KV;
-  try {
-    kv = await new Kvm(options.nc).create(options.bucket, { history: 1, ...(options.replicas !== undefined && { replicas: options.replicas }) });
-  } catch (err) {
-    throw natsFailure(err, `opening the key bucket ${options.bucket}`);
+export async function createNatsKeyStore(options: {
+  readonly nc: NatsConnection;
+  readonly bucket: string;
+  readonly replicas?: number;
+  /** The event streams' storage: keys kept on file for events kept in memory would outlive them, and the reverse lose them. */
+  readonly storage?: 'file' | 'memory';
+}): Promise<KeyStore> {
+  const settings = {
+    history: 1,
+    ...(options.replicas !== undefined && { replicas: options.replicas }),
+    ...(options.storage !== undefined && { storage: options.storage === 'memory' ? StorageType.Memory : StorageType.File }),
+  };
+  let kv: KV | undefined;
+  for (let attempt = 1; kv === undefined; attempt++) {
+    try {
+      kv = await new Kvm(options.nc).create(options.bucket, settings);
+    } catch (err) {
+      // nats-server answers a stream creation that raced a busy file store with a 500 ("error
+      // creating store for stream"); the same creation a moment later succeeds.
+      if (attempt < 3 && err instanceof JetStreamApiError && err.status === 500) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        continue;
+      }
+      throw natsFailure(err, `opening the key bucket ${options.bucket}`);
+    }
   }
   const read = async (subject: string): Promise<SubjectKey | undefined> => {
     let entry;

@@ -36,7 +36,13 @@ export type Evolution = {
  * ```
  */
 export async function openEvolution(
-  options: { readonly engine: string; readonly dataDir?: string; readonly replicas?: number; readonly aggregates: readonly EventSchemaSource[] },
+  options: {
+    readonly engine: string;
+    readonly dataDir?: string;
+    readonly replicas?: number;
+    readonly storage?: 'file' | 'memory';
+    readonly aggregates: readonly EventSchemaSource[];
+  },
   log: EventLog,
 ): Promise<Evolution> {
   const catalog = createEventCatalog(options.aggregates);
@@ -45,7 +51,7 @@ export async function openEvolution(
   if (catalog.personalAggregates.size > 0) {
     if (log.engine === 'nats') {
       const nats = log as NatsEventLog;
-      keys = await createNatsKeyStore({ nc: nats.connection, bucket: `${nats.stream}_KEYS`, replicas: options.replicas });
+      keys = await createNatsKeyStore({ nc: nats.connection, bucket: `${nats.stream}_KEYS`, replicas: options.replicas, storage: options.storage });
     } else {
       if (options.dataDir === undefined) throw new ConfigError('personal data needs `dataDir`: the keys live in <dataDir>/keys');
       keys = createLmdbKeyStore({ path: path.join(options.dataDir, 'keys') });

@@ -66,3 +66,22 @@ describe.each(ENGINES)('the key store (%s)', (engine) => {
     expect((await store.get('ä/b c.*>'))?.id).toBe(odd.id); // others untouched
   });
 });
+
+describe('the NATS key bucket', () => {
+  it("follows the event streams' storage: memory events keep their keys in memory, file events on file", async () => {
+    const nc = await connect({ servers: sharedNatsUrl() });
+    const jsm = await jetstreamManager(nc);
+    try {
+      for (const storage of ['memory', 'file'] as const) {
+        const bucket = uniqueName('KEYS');
+        const store = await createNatsKeyStore({ nc, bucket, storage });
+        await store.getOrCreate('c-1');
+        expect((await jsm.streams.info(`KV_${bucket}`)).config.storage).toBe(storage);
+        await store.close();
+        await jsm.streams.delete(`KV_${bucket}`);
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+});
