@@ -1,5 +1,5 @@
 import type { CommandResult } from '../commands/command.js';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, toErrorShape } from '../errors.js';
 import type { AppendResult } from '../eventLog/eventLog.js';
 import type { AggregateInstance } from './aggregateInstance.js';
 import type { CommandMessage } from './aggregateTypes.js';
@@ -124,6 +124,9 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
     return done({ ok: true, version: self.version, position: self.position, events: [] });
   }
   let appended: AppendResult;
+  // Timed here rather than by a wrapper around the log: a wrapper would add a promise and two
+  // closures to every command.
+  const appendStarted = host.observer.appended === undefined ? 0 : performance.now();
   try {
     appended = await host.log.append(host.aggregate, host.id, decision.events, {
       expectedVersion: self.version,
@@ -132,11 +135,13 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
       causationId: command.commandId,
     });
   } catch (err) {
+    reportAppend(host, appendStarted, toErrorShape(err).code);
     if (err instanceof AlreadyRefusedError) return done(refusedAnswer(err.refusal.answer));
     if (!(err instanceof ConcurrencyError)) throw err;
     await catchUp(host, self);
     return expected === undefined ? RETRY : { kind: 'conflict', expectedVersion: expected, actualVersion: self.version, raced: true };
   }
+  reportAppend(host, appendStarted, appended.duplicate ? 'duplicate' : 'ok');
   if (appended.duplicate) {
     host.observer.dedupeHit?.(host.aggregate);
     // The log had this commandId from before our window, or from another node: its commit is the answer.
@@ -144,6 +149,10 @@ export async function attempt(host: HostState, command: CommandMessage, hash: nu
     return done({ ok: true, version: appended.version, position: appended.position, events: appended.events });
   }
   return done(host.stages.accept(host, self, command, hash, appended));
+}
+
+function reportAppend(host: HostState, started: number, outcome: string): void {
+  host.observer.appended?.((performance.now() - started) / 1000, outcome);
 }
 
 async function firstDecisionInLog(host: HostState, commandId: string): Promise<CommandResult | undefined> {

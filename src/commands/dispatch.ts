@@ -36,6 +36,9 @@ export type DispatchOptions = {
 
 const MAX_COMMAND_ID_LENGTH = 256;
 
+// A command this node is running, which a retry of it (same commandId, aggregate and id) joins.
+type RunningCommand = { readonly aggregate: string; readonly id: string; readonly result: Promise<CommandResult> };
+
 function invalid(message: string, field: string): CommandResult {
   return { ok: false, error: new ValidationError(message, { field }).toShape() };
 }
@@ -94,18 +97,22 @@ export function createDispatch(options: DispatchOptions): Dispatch {
   // A retry of a command still queued or running joins it instead of queueing behind it: a client
   // that times out and retries during an outage (a stream leader election) would otherwise stack
   // up attempts in the mailbox, each waiting out its own append timeout after the outage ended.
-  const running = new Map<string, Promise<CommandResult>>();
+  // Keyed by the commandId alone, whose hash the string keeps: a key built per command would be a
+  // new string to hash twice. The entry says which aggregate runs it, so that the same commandId
+  // sent to another aggregate is run there (and answered by the log's dedupe), never joined.
+  const running = new Map<string, RunningCommand>();
 
   const proceed = (definition: AnyAggregateDefinition, command: Command, checked: CheckedCommand): Promise<CommandResult> => {
     if (!checked.ok) return Promise.resolve({ ok: false, error: checked.error.toShape() });
-    if (command.commandId === undefined) return execute(definition, command, checked.payload, randomUUID());
-    const key = `${command.aggregate}\u0000${command.id}\u0000${command.commandId}`;
-    const joined = running.get(key);
-    if (joined !== undefined) return joined;
-    const result = execute(definition, command, checked.payload, command.commandId);
-    running.set(key, result);
+    const commandId = command.commandId;
+    if (commandId === undefined) return execute(definition, command, checked.payload, randomUUID());
+    const joined = running.get(commandId);
+    if (joined !== undefined && joined.aggregate === command.aggregate && joined.id === command.id) return joined.result;
+    const result = execute(definition, command, checked.payload, commandId);
+    if (joined !== undefined) return result;
+    running.set(commandId, { aggregate: command.aggregate, id: command.id, result });
     // `then`, not `finally`: a dispatch never rejects, and `finally` costs two more promises per command.
-    void result.then(() => running.delete(key));
+    void result.then(() => running.delete(commandId));
     return result;
   };
 

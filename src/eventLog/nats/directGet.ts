@@ -2,6 +2,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { ClosedError, ConnectionError, InternalError, TimeoutError, TributaryError } from '../../errors.js';
 import { isNoResponders } from '../../nats/noResponders.js';
+import { createRequester, type RequestEnd } from '../../nats/requestReply.js';
 
 /**
  * A message read by a direct get: its stream sequence, subject and body.
@@ -65,10 +66,32 @@ export function natsFailure(err: unknown, doing: string): TributaryError {
   return new InternalError(`${doing}: ${message}`, undefined, { cause: err });
 }
 
+// What ended a direct get without an answer, as the error natsFailure would give for nc.request.
+function endedWithout(end: RequestEnd, doing: string): TributaryError {
+  switch (end.kind) {
+    case 'timeout':
+      return new TimeoutError(`${doing}: NATS did not answer in time`);
+    case 'noResponders':
+      return new ConnectionError(`${doing}: nothing answered (is JetStream running and the stream there?)`);
+    case 'closed':
+      return new ClosedError(`${doing}: the NATS connection is closed`);
+    case 'unsent':
+      return end.connectionClosed
+        ? new ClosedError(`${doing}: the NATS connection is closed`, undefined, { cause: end.error })
+        : natsFailure(end.error, doing);
+    case 'failed':
+      return natsFailure(end.error, doing);
+  }
+}
+
 /**
  * Creates the direct-get reader of a stream. It sends the raw requests (`$JS.API.DIRECT.GET.<stream>`)
  * itself: the answer is the stored message with `Nats-Sequence` and `Nats-Subject` headers, or a
- * 404 status.
+ * 404 status. The requests go through the shared {@link createRequester}, not `nc.request`:
+ * nats.js builds an Error with its stack trace for every request it ends (even a successful
+ * one), which cost more than the direct get itself on the write path's catch-ups. The inbox
+ * subscription is left once nothing waits, so a log on a borrowed connection leaves nothing
+ * behind.
  *
  * @example
  * ```ts
@@ -78,14 +101,9 @@ export function natsFailure(err: unknown, doing: string): TributaryError {
  */
 export function createDirectGet(nc: NatsConnection, stream: string, timeout: number): DirectGet {
   const api = `$JS.API.DIRECT.GET.${stream}`;
+  const requester = createRequester(nc, { unsubscribeWhenIdle: true });
 
-  const request = async (subject: string, payload: Uint8Array, doing: () => string): Promise<DirectMessage | undefined> => {
-    let msg: Msg;
-    try {
-      msg = await nc.request(subject, payload, { timeout });
-    } catch (err) {
-      throw natsFailure(err, doing());
-    }
+  const answer = (msg: Msg, doing: () => string): DirectMessage | undefined => {
     const code = msg.headers?.code ?? 0;
     if (code === 404) return undefined;
     if (code === 503) {
@@ -99,6 +117,21 @@ export function createDirectGet(nc: NatsConnection, stream: string, timeout: num
     }
     return { seq: Number(msg.headers.get('Nats-Sequence')), subject: msg.headers.get('Nats-Subject'), data: msg.data };
   };
+
+  const request = (subject: string, payload: Uint8Array, doing: () => string): Promise<DirectMessage | undefined> =>
+    new Promise((resolve, reject) => {
+      requester.request(subject, payload, { timeout }, {
+        onReply(msg) {
+          try {
+            resolve(answer(msg, doing));
+          } catch (err) {
+            reject(err);
+          }
+          return true;
+        },
+        onEnd: (end) => reject(endedWithout(end, doing())),
+      });
+    });
 
   return {
     last: (subject) => request(`${api}.${subject}`, EMPTY, () => `reading the last message of ${subject} in ${stream}`),

@@ -17,6 +17,10 @@ describe('dispatch', () => {
       const retry = app.send(deposit);
       // Joined: the very same promise, not a second run queued behind the first.
       expect(retry).toBe(first);
+      // The same commandId sent to another aggregate is that aggregate's command: never joined.
+      const elsewhere = app.send({ ...deposit, id: 'a-2' });
+      expect(elsewhere).not.toBe(first);
+      await elsewhere;
       expect(await retry).toMatchObject({ ok: true, version: 2 });
       // Once settled, a later retry is answered by the host's memory: the same result.
       expect(await app.send(deposit)).toEqual(await first);
