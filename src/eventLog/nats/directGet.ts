@@ -106,9 +106,6 @@ export function createDirectGet(nc: NatsConnection, stream: string, timeout: num
   const answer = (msg: Msg, doing: () => string): DirectMessage | undefined => {
     const code = msg.headers?.code ?? 0;
     if (code === 404) return undefined;
-    if (code === 503) {
-      throw new ConnectionError(`${doing()}: no server of the stream answered (503); retry shortly`, { stream, code });
-    }
     if (code !== 0 || !msg.headers) {
       throw new InternalError(`${doing()}: JetStream answered ${code} ${msg.headers?.description ?? ''}`.trim(), {
         stream,
