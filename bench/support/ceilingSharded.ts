@@ -61,7 +61,9 @@ export async function runShardedCeiling(w1: W1, w1Options: W1Options, threads: n
     const runs = (await Promise.all(finished)).map(([m]) => (m.kind === 'done' ? m.run : undefined));
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    await Promise.all(workers.map((w) => once(w, 'exit')));
+    const exited = workers.map((w) => once(w, 'exit'));
+    for (const w of workers) w.postMessage('close');
+    await Promise.all(exited);
     const log = openCeilingLog(dir.path);
     const stored = checkCeilingLog(log, w1);
     await log.root.close();

@@ -28,5 +28,6 @@ const startLine = () =>
     port.postMessage({ kind: 'ready' });
   });
 const run = await runCeiling(core, w1, log, { batch: data.batch, nextPosition: () => Atomics.add(positions, 0, 1) + 1, beforeOperations: startLine });
-await log.root.close();
+// Closed only once every thread is done with the environment they share.
+port.once('message', () => void log.root.close().then(() => port.close()));
 port.postMessage({ kind: 'done', run });
