@@ -3,7 +3,7 @@ import { Account } from '../../actors/index.js';
 import { machineAdapter } from '../../src/aggregate/machineAdapter.js';
 import { isRejection } from '../../src/aggregate/reject.js';
 import { validateSchema } from '../../src/aggregate/validateSchema.js';
-import type { DomainEvent, EventEnvelope } from '../../src/eventLog/eventLog.js';
+import type { DomainEvent, EventEnvelope, Refusal } from '../../src/eventLog/eventLog.js';
 import type { Command } from '../../src/index.js';
 
 /**
@@ -149,5 +149,24 @@ export function reducerCore(): CeilingCore<AccountState> {
       }
     },
     balanceOf: (state) => state.balance,
+  };
+}
+
+/**
+ * The refusal the host stores for a rejected command: its answer is the error shape the caller
+ * gets (code `rejected`, the reason in the details).
+ *
+ * @example
+ * ```ts
+ * const refusal = refusalOf(command, { ok: false, reason: 'InsufficientFunds', message: 'balance 0' }, Date.now());
+ * ```
+ */
+export function refusalOf(c: Command, decision: Extract<CeilingDecision, { ok: false }>, timestamp: number): Refusal {
+  return {
+    aggregate: 'Account',
+    id: c.id,
+    commandId: c.commandId!,
+    timestamp,
+    answer: { code: 'rejected', message: decision.message, details: { reason: decision.reason, aggregate: 'Account', id: c.id, command: c.type } },
   };
 }

@@ -3,7 +3,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { encodeCommitRecordTransient, toEnvelopes, type CommitRecord } from '../../src/eventLog/commitRecord.js';
 import type { Refusal } from '../../src/eventLog/eventLog.js';
 import type { Command } from '../../src/index.js';
-import type { CeilingCore } from './ceilingCore.js';
+import { refusalOf, type CeilingCore } from './ceilingCore.js';
 import { measureCost, STAGES, type Budget } from './stageBudget.js';
 import type { W1 } from './w1.js';
 
@@ -110,33 +110,29 @@ export async function runCeiling<S>(core: CeilingCore<S>, w1: W1, log: CeilingLo
     parts.route += t2 - t1;
     parts.decide += t3 - t2;
     const commandId = c.commandId!;
-    if (commands.get(commandId) !== undefined) throw new Error(`commandId ${commandId} was decided before`);
+    const seen = commands.get(commandId);
+    const t4 = clock();
+    parts.append += t4 - t3;
+    if (seen !== undefined) throw new Error(`commandId ${commandId} was decided before`);
     if (!decision.ok) {
       const at = nextPosition();
-      const refusal: Refusal = {
-        aggregate: 'Account',
-        id: c.id,
-        commandId,
-        timestamp,
-        answer: { code: 'rejected', message: decision.message, details: { reason: decision.reason, aggregate: 'Account', id: c.id, command: c.type } },
-      };
       marks.putSync(LAST_REFUSAL, at);
       commands.putSync(commandId, REFUSED);
-      refusals.putSync(commandId, refusal);
-      parts.append += clock() - t3;
+      refusals.putSync(commandId, refusalOf(c, decision, timestamp));
+      parts.append += clock() - t4;
       rejected++;
       return { slot, record: undefined, position: at };
     }
     const version = slot.version + decision.events.length;
     const record: CommitRecord = { aggregate: 'Account', id: c.id, version, commandId, correlationId: commandId, causationId: commandId, timestamp, events: decision.events };
     const bytes = encodeCommitRecordTransient(record);
-    const t4 = clock();
+    const t5 = clock();
     const at = nextPosition();
     commits.putSync(at, bytes);
     streams.putSync(['Account', c.id, version], at);
     commands.putSync(commandId, at);
-    parts.encode += t4 - t3;
-    parts.append += clock() - t4;
+    parts.encode += t5 - t4;
+    parts.append += clock() - t5;
     return { slot, record, position: at };
   };
 

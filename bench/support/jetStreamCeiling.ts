@@ -1,11 +1,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeCommitRecord, toEnvelopes, type CommitRecord } from '../../src/eventLog/commitRecord.js';
-import type { Refusal } from '../../src/eventLog/eventLog.js';
 import { encodeRefusal } from '../../src/eventLog/nats/refusalRecord.js';
 import type { Command } from '../../src/index.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
-import type { CeilingCore } from './ceilingCore.js';
+import { refusalOf, type CeilingCore } from './ceilingCore.js';
 import { addLogStream, createRawPublisher, type RawAck } from './jetStreamRaw.js';
 import { measureCost } from './stageBudget.js';
 import type { W1 } from './w1.js';
@@ -50,15 +49,8 @@ export async function runJetStreamCeiling<S>(nc: NatsConnection, core: CeilingCo
     const decision = core.decide(slot.state, c.type, payload);
     const commandId = c.commandId!;
     if (!decision.ok) {
-      const refusal: Refusal = {
-        aggregate: 'Account',
-        id: c.id,
-        commandId,
-        timestamp,
-        answer: { code: 'rejected', message: decision.message, details: { reason: decision.reason, aggregate: 'Account', id: c.id, command: c.type } },
-      };
       const subject = `${prefix}.rej.Account.${c.id}`;
-      if (!failed(subject, await raw.publish(subject, encodeRefusal(refusal), commandId, undefined))) rejected++;
+      if (!failed(subject, await raw.publish(subject, encodeRefusal(refusalOf(c, decision, timestamp)), commandId, undefined))) rejected++;
       return;
     }
     const version = slot.version + decision.events.length;
