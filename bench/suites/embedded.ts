@@ -1,6 +1,7 @@
 import { Account } from '../../actors/index.js';
 import { createApp, type AnyAggregateDefinition, type LmdbDurability } from '../../src/index.js';
 import type { Suite } from '../main.js';
+import { ceilingRows } from '../support/ceilingRows.js';
 import { runRawLmdb, runWorkload, tempDir, type Measure } from '../support/embeddedRuns.js';
 import { retainedHeap, startMemorySampler, type MemorySample } from '../support/memorySampler.js';
 import { openProbedApp, type ProbedApp } from '../support/probedApp.js';
@@ -83,6 +84,8 @@ async function raw(w1: W1, window: number) {
  * commit bytes in the same run:
  * - W1 (10,000 accounts, 100,000 Deposit/Withdraw), 2,000 in flight, with its CPU budget per
  *   stage from a second, instrumented run, and its peak memory broken down;
+ * - the design's ceiling on the same commands (`ceilingRows`): only the parts it cannot leave
+ *   out, with XState and with reducer functions, on one thread and on two;
  * - W1 one in flight (10,000 operations), and with `durability: 'flushed'` one and 2,000 in
  *   flight (the baseline of those rows is the default durability, `'committed'`);
  * - W3, long streams: 100 accounts of about 1,000 events each;
@@ -97,7 +100,8 @@ async function raw(w1: W1, window: number) {
  */
 export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   const suite = 'embedded';
-  const w1 = createW1(quick ? { accounts: 1000, operations: 10_000 } : {});
+  const w1Options = quick ? { accounts: 1000, operations: 10_000 } : {};
+  const w1 = createW1(w1Options);
   const commands = w1.operations.length;
 
   const rawW1 = await raw(w1, WINDOW);
@@ -131,6 +135,8 @@ export const embeddedSuite: Suite = async (report: Report, { quick }) => {
   report.add({ suite, metric: "latency p50, durability 'flushed' (1 in flight)", value: percentile(Array.from(serialFlushed.latencies), 50), unit: 'ms', baseline: percentile(Array.from(serial.latencies), 50), ok: serialFlushed.ok });
   report.add({ suite, metric: `W1 commands/s, durability 'flushed' (${WINDOW} in flight)`, value: commands / windowFlushed.seconds, unit: 'cmd/s', baseline: commands / fw.seconds, ok: windowFlushed.ok });
   if (!probed.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
+  // The design's ceiling: the same commands through only the parts it cannot leave out.
+  await ceilingRows(report, w1, w1Options, WINDOW, commands / fw.seconds, fw.ok);
 
   // W3: long streams. Each account's commands stay serial in its mailbox; all accounts are in flight.
   const w3 = createW1({ accounts: 100, operations: quick ? 5_000 : 100_000, seed: 3 });

@@ -10,6 +10,8 @@ import { runWindowed } from '../../src/testing/runWindowed.js';
 import { startNatsServer } from '../../test/support/natsServer.js';
 import type { Suite } from '../main.js';
 import { benchLogger as logger } from '../support/benchLogger.js';
+import { reducerCore, xstateCore } from '../support/ceilingCore.js';
+import { runJetStreamCeiling } from '../support/jetStreamCeiling.js';
 import { addLogStream, createRawPublisher, publishChained, readSubjectOrdered, type SubjectHeads } from '../support/jetStreamRaw.js';
 import type { RemoteClientResult } from '../support/remoteClient.js';
 import { runWorkload } from '../support/embeddedRuns.js';
@@ -286,8 +288,9 @@ async function coldLoads(url: string, stream: string, w1: W1, sampleSize: number
  * `npm run bench -- nats`: W1 on the JetStream engine, dispatched in-process and sent through the
  * NATS command service, against raw JetStream publishes of the same commits with the same headers
  * and window (run before and after, the faster counts), with the CPU budget per stage of a third,
- * instrumented in-process run; then cold loads per aggregate with and without snapshots beside a
- * plain ordered consumer. Starts its own nats-server.
+ * instrumented in-process run, and the design's ceiling (raw publish with the host's unavoidable
+ * CPU in this process, `runJetStreamCeiling`); then cold loads per aggregate with and without
+ * snapshots beside a plain ordered consumer. Starts its own nats-server.
  *
  * @example
  * ```sh
@@ -306,6 +309,14 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
     const remote = await runFramework(server.url, w1, 'W1_REMOTE', true);
     const separate = await runRemoteProcess(server.url, w1, 'W1_PROCESS');
     const raw2 = await runRaw(server.url, w1, commits, 'RAW_2');
+    const ceilingNc = await connectClient(server.url, 'bench-ceiling');
+    const [ceilingX, ceilingR] = await (async () => {
+      try {
+        return [await runJetStreamCeiling(ceilingNc, xstateCore(), w1, 'CEILING_X', WINDOW), await runJetStreamCeiling(ceilingNc, reducerCore(), w1, 'CEILING_R', WINDOW)];
+      } finally {
+        await ceilingNc.drain();
+      }
+    })();
     const cold = await coldLoads(server.url, 'W1_REMOTE', w1, quick ? 100 : 1000);
 
     const raw = raw1.seconds <= raw2.seconds ? raw1 : raw2;
@@ -331,6 +342,19 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
       report.add({ suite, metric: `W1 ${name} latency p99`, value: lat(run.latencies, 99), unit: 'ms', baseline: lat(raw.latencies, 99), ok: run.ok && rawOk });
     }
     report.add({ suite, metric: 'raw publish main-thread busy time per commit', value: raw.cost.total, unit: 'µs', ok: rawOk });
+    // The design's ceiling on JetStream: raw publish plus the host's unavoidable CPU in this process.
+    for (const [name, c] of [['XState', ceilingX], ['reducer functions', ceilingR]] as const) {
+      report.add({
+        suite,
+        metric: `ceiling (${name}): raw publish + the host's unavoidable CPU, accepted commits/s vs raw (target: in-process 0.6)`,
+        value: c.accepted / c.seconds,
+        unit: 'commits/s',
+        baseline: rawRate,
+        ok: c.ok && rawOk,
+      });
+      report.add({ suite, metric: `ceiling (${name}): main-thread busy time per command`, value: c.cost.total, unit: 'µs', baseline: raw.cost.total, ok: c.ok && rawOk });
+    }
+    report.add({ suite, metric: 'W1 in-process vs the ceiling (XState): what the glue leaves', value: local.outcome.accepted / local.seconds, unit: 'commits/s', baseline: ceilingX.accepted / ceilingX.seconds, ok: local.ok && ceilingX.ok });
     report.addBudget({ suite, run: `W1 in-process, ${WINDOW} in flight (instrumented)`, budget: budgeted.budget });
     if (!budgeted.ok) report.add({ suite, metric: 'instrumented W1 run verified', value: 0, unit: 'runs', ok: false });
     report.add({ suite, metric: `W1 remote, client in another process, commands/s`, value: commands / separate.seconds, unit: 'cmd/s', ok: separate.ok });

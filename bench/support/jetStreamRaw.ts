@@ -17,12 +17,14 @@ import { runWindowed } from '../../src/testing/runWindowed.js';
  * @example
  * ```ts
  * await addLogStream(jsm, 'RAW', 'raw'); // subjects raw.evt.>
+ * await addLogStream(jsm, 'CEILING', 'ceiling', { refusals: true }); // and ceiling.rej.>
  * ```
  */
-export async function addLogStream(jsm: JetStreamManager, name: string, prefix: string): Promise<void> {
+export async function addLogStream(jsm: JetStreamManager, name: string, prefix: string, options: { refusals?: boolean } = {}): Promise<void> {
   await jsm.streams.add({
     name,
-    subjects: [`${prefix}.evt.>`],
+    // The log's stream also holds refusals, on `<prefix>.rej.>`.
+    subjects: options.refusals ? [`${prefix}.evt.>`, `${prefix}.rej.>`] : [`${prefix}.evt.>`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: 1,
@@ -80,12 +82,15 @@ export function createRawPublisher(nc: NatsConnection) {
     },
   });
   return {
-    /** Publishes with both headers the log sets: the command id, and the subject's expected last sequence. */
-    publish(subject: string, data: Uint8Array, msgId: string, expectedLastSubjectSeq: number): Promise<RawAck> {
+    /**
+     * Publishes with both headers the log sets on a commit: the command id, and the subject's
+     * expected last sequence (left out when undefined, as on a refusal).
+     */
+    publish(subject: string, data: Uint8Array, msgId: string, expectedLastSubjectSeq: number | undefined): Promise<RawAck> {
       const id = ++next;
       const h = new MsgHdrsImpl();
       h.headers.set('Nats-Msg-Id', [msgId]);
-      h.headers.set('Nats-Expected-Last-Subject-Sequence', [String(expectedLastSubjectSeq)]);
+      if (expectedLastSubjectSeq !== undefined) h.headers.set('Nats-Expected-Last-Subject-Sequence', [String(expectedLastSubjectSeq)]);
       return new Promise<RawAck>((resolve) => {
         waiting.set(id, resolve);
         nc.publish(subject, data, { reply: inbox + id, headers: h });

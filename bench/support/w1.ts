@@ -81,3 +81,25 @@ export function createW1(options: W1Options = {}): W1 {
   for (const b of balances.values()) totalBalance += b;
   return { open, operations: ops, expected: { balances, versions, accepted, rejected, totalBalance } };
 }
+
+/**
+ * The part of `w1` that touches the accounts `acc-i` with `i % count === index`, in workload
+ * order, with the model's outcome for those accounts: one thread's share when W1 is sharded.
+ *
+ * @example
+ * ```ts
+ * const half = shardW1(createW1(), 0, 2); // acc-0, acc-2, ...
+ * ```
+ */
+export function shardW1(w1: W1, index: number, count: number): W1 {
+  const ours = (id: string) => Number(id.slice(id.indexOf('-') + 1)) % count === index;
+  const mine = (c: Command) => ours(c.id);
+  const balances = new Map([...w1.expected.balances].filter(([id]) => ours(id)));
+  const versions = new Map([...w1.expected.versions].filter(([id]) => ours(id)));
+  const operations = w1.operations.filter(mine);
+  let accepted = 0;
+  let totalBalance = 0;
+  for (const v of versions.values()) accepted += v - 1;
+  for (const b of balances.values()) totalBalance += b;
+  return { open: w1.open.filter(mine), operations, expected: { balances, versions, accepted, rejected: operations.length - accepted, totalBalance } };
+}
