@@ -288,14 +288,16 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     }
     const out: EventEnvelope[] = [];
     if (toVersion < fromVersion) return out;
-    // Keyed by each commit's LAST version, so the commit holding `fromVersion` is included.
+    // Keyed by each commit's LAST version, so the commit holding `fromVersion` is included. Every
+    // commit holds at least one event, so at most toVersion - fromVersion + 1 of them hold the
+    // versions asked for: the scan is bounded by `limit`, not left early.
     for (const { value: position } of streams.getRange({
       start: [aggregate, id, fromVersion],
       end: [aggregate, id, Number.MAX_SAFE_INTEGER],
+      ...(opts.toVersion !== undefined && { limit: toVersion - fromVersion + 1 }),
     })) {
       const commit = readCommit(position);
       if (!commit) continue;
-      if ((commit.events[0]?.version ?? 0) > toVersion) break;
       for (const e of commit.events) if (e.version >= fromVersion && e.version <= toVersion) out.push(e);
     }
     return out;
