@@ -281,7 +281,8 @@ async function coldLoads(url: string, stream: string, w1: W1, sampleSize: number
  * NATS command service, against raw JetStream publishes of the same commits with the same headers
  * and window (run before and after, the faster counts), with the CPU budget per stage of a third,
  * instrumented in-process run, and the design's ceiling (raw publish with the host's unavoidable
- * CPU in this process, `runJetStreamCeiling`); then cold loads per aggregate with and without
+ * CPU in this process, `runJetStreamCeiling`), and the command service's ceiling (the same work
+ * behind a bare responder, sent W1 by a bare client process, `runServiceCeiling`); then cold loads per aggregate with and without
  * snapshots beside a plain ordered consumer. Starts its own nats-server.
  *
  * @example
