@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Account } from '../../actors/index.js';
@@ -13,8 +10,9 @@ import { benchLogger as logger } from '../support/benchLogger.js';
 import { reducerCore, xstateCore } from '../support/ceilingCore.js';
 import { runJetStreamCeiling } from '../support/jetStreamCeiling.js';
 import { addLogStream, createRawPublisher, publishChained, readSubjectOrdered, type SubjectHeads } from '../support/jetStreamRaw.js';
-import type { RemoteClientResult } from '../support/remoteClient.js';
 import { runWorkload } from '../support/embeddedRuns.js';
+import { runServiceCeiling } from '../support/serviceCeiling.js';
+import { runClientProcess } from '../support/spawnClient.js';
 import { openProbedNatsApp } from '../support/probedApp.js';
 import { percentile, type Report } from '../support/report.js';
 import { createStageBudget, measureCost, type Budget } from '../support/stageBudget.js';
@@ -148,14 +146,8 @@ async function runRemoteProcess(url: string, w1: W1, stream: string) {
   const prefix = stream.toLowerCase();
   const app = await createApp({ engine: 'nats', servers: url, stream, prefix, aggregates: [Account], logger });
   try {
-    const script = fileURLToPath(new URL('../support/remoteClient.ts', import.meta.url));
     const args = [url, prefix, String(w1.open.length), String(w1.operations.length), String(WINDOW)];
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`the remote W1 client exited with ${code}`);
-    const r = JSON.parse(stdout) as RemoteClientResult;
+    const r = await runClientProcess(new URL('../support/remoteClient.ts', import.meta.url), args);
     const wrong = await mismatches(app, w1.expected.balances, w1.expected.versions);
     const ok =
       wrong === 0 &&
@@ -289,7 +281,8 @@ async function coldLoads(url: string, stream: string, w1: W1, sampleSize: number
  * NATS command service, against raw JetStream publishes of the same commits with the same headers
  * and window (run before and after, the faster counts), with the CPU budget per stage of a third,
  * instrumented in-process run, and the design's ceiling (raw publish with the host's unavoidable
- * CPU in this process, `runJetStreamCeiling`); then cold loads per aggregate with and without
+ * CPU in this process, `runJetStreamCeiling`), and the command service's ceiling (the same work
+ * behind a bare responder, sent W1 by a bare client process, `runServiceCeiling`); then cold loads per aggregate with and without
  * snapshots beside a plain ordered consumer. Starts its own nats-server.
  *
  * @example
@@ -310,9 +303,13 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
     const separate = await runRemoteProcess(server.url, w1, 'W1_PROCESS');
     const raw2 = await runRaw(server.url, w1, commits, 'RAW_2');
     const ceilingNc = await connectClient(server.url, 'bench-ceiling');
-    const [ceilingX, ceilingR] = await (async () => {
+    const [ceilingX, ceilingR, ceilingSvc] = await (async () => {
       try {
-        return [await runJetStreamCeiling(ceilingNc, xstateCore(), w1, 'CEILING_X', WINDOW), await runJetStreamCeiling(ceilingNc, reducerCore(), w1, 'CEILING_R', WINDOW)];
+        return [
+          await runJetStreamCeiling(ceilingNc, xstateCore(), w1, 'CEILING_X', WINDOW),
+          await runJetStreamCeiling(ceilingNc, reducerCore(), w1, 'CEILING_R', WINDOW),
+          await runServiceCeiling(ceilingNc, server.url, xstateCore(), w1, 'CEILING_SVC', WINDOW),
+        ] as const;
       } finally {
         await ceilingNc.drain();
       }
@@ -368,6 +365,23 @@ export const natsSuite: Suite = async (report: Report, { quick }) => {
     });
     report.add({ suite, metric: 'W1 remote, client in another process, latency p50', value: separate.p50, unit: 'ms', baseline: lat(raw.latencies, 50), ok: separate.ok && rawOk });
     report.add({ suite, metric: 'W1 remote, client in another process, latency p99', value: separate.p99, unit: 'ms', baseline: lat(raw.latencies, 99), ok: separate.ok && rawOk });
+    // The command service's ceiling: the same client process shape, a bare responder doing the in-process ceiling's work.
+    report.add({
+      suite,
+      metric: 'ceiling (XState), command service: accepted commits/s vs raw (target 0.35)',
+      value: ceilingSvc.accepted / ceilingSvc.seconds,
+      unit: 'commits/s',
+      baseline: rawRate,
+      ok: ceilingSvc.ok && rawOk,
+    });
+    report.add({
+      suite,
+      metric: 'W1 through the command service vs its ceiling: what the glue leaves',
+      value: separate.accepted / separate.seconds,
+      unit: 'commits/s',
+      baseline: ceilingSvc.accepted / ceilingSvc.seconds,
+      ok: separate.ok && ceilingSvc.ok,
+    });
     report.add({ suite, metric: 'rejected InsufficientFunds', value: remote.outcome.rejected, unit: 'commands', ok: remote.ok && local.ok });
     report.add({ suite, metric: `cold load: stream size (${cold.sample} accounts sampled)`, value: cold.messages, unit: 'messages', ok: cold.ok });
     const orderedP50 = percentile(cold.ordered.latencies, 50);

@@ -6,8 +6,9 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { createInbox, MsgHdrsImpl, nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { MsgHdrsImpl, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { runWindowed } from '../../src/testing/runWindowed.js';
+import { createReplyInbox } from './replyInbox.js';
 
 /**
  * Creates a stream configured exactly as the JetStream event log configures its own (file
@@ -49,9 +50,8 @@ export async function addLogStream(jsm: JetStreamManager, name: string, prefix: 
 export type RawAck = { seq: number; duplicate: boolean; errCode: number; description: string };
 
 /**
- * The fastest publish path NATS-NOTES measured: `nc.publish` with a reply subject under ONE
- * wildcard inbox subscription, parsing the PubAck JSON here. No timers, no retries: a baseline,
- * not a client (a lost ack would hang the run, which then fails loudly by its own timeout).
+ * The fastest publish path NATS-NOTES measured (`createReplyInbox`), parsing the PubAck JSON here.
+ * No timers, no retries: a baseline, not a client.
  *
  * @example
  * ```ts
@@ -61,25 +61,15 @@ export type RawAck = { seq: number; duplicate: boolean; errCode: number; descrip
  * ```
  */
 export function createRawPublisher(nc: NatsConnection) {
-  const inbox = `${createInbox()}.`;
-  const waiting = new Map<number, (ack: RawAck) => void>();
   const decoder = new TextDecoder();
-  let next = 0;
-  const sub = nc.subscribe(`${inbox}*`, {
-    callback: (err: Error | null, msg: Msg) => {
-      if (err) return;
-      const id = Number(msg.subject.slice(inbox.length));
-      const resolve = waiting.get(id);
-      if (resolve === undefined) return;
-      waiting.delete(id);
-      const body = JSON.parse(decoder.decode(msg.data)) as { seq?: number; duplicate?: boolean; error?: { err_code?: number; description?: string } };
-      resolve({
-        seq: body.seq ?? 0,
-        duplicate: body.duplicate === true,
-        errCode: body.error?.err_code ?? 0,
-        description: body.error?.description ?? '',
-      });
-    },
+  const inbox = createReplyInbox(nc, (data): RawAck => {
+    const body = JSON.parse(decoder.decode(data)) as { seq?: number; duplicate?: boolean; error?: { err_code?: number; description?: string } };
+    return {
+      seq: body.seq ?? 0,
+      duplicate: body.duplicate === true,
+      errCode: body.error?.err_code ?? 0,
+      description: body.error?.description ?? '',
+    };
   });
   return {
     /**
@@ -87,18 +77,12 @@ export function createRawPublisher(nc: NatsConnection) {
      * expected last sequence (left out when undefined, as on a refusal).
      */
     publish(subject: string, data: Uint8Array, msgId: string, expectedLastSubjectSeq: number | undefined): Promise<RawAck> {
-      const id = ++next;
       const h = new MsgHdrsImpl();
       h.headers.set('Nats-Msg-Id', [msgId]);
       if (expectedLastSubjectSeq !== undefined) h.headers.set('Nats-Expected-Last-Subject-Sequence', [String(expectedLastSubjectSeq)]);
-      return new Promise<RawAck>((resolve) => {
-        waiting.set(id, resolve);
-        nc.publish(subject, data, { reply: inbox + id, headers: h });
-      });
+      return inbox.request(subject, data, h);
     },
-    close(): void {
-      sub.unsubscribe();
-    },
+    close: inbox.close,
   };
 }
 

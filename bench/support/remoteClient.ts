@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
-import { createCommandClient, type CommandResult } from '../../src/internal.js';
+import { createCommandClient } from '../../src/internal.js';
 import { runWindowed } from '../../src/testing/runWindowed.js';
+import { createClientTally } from './clientTally.js';
 import { percentile } from './report.js';
 import { createW1 } from './w1.js';
 
@@ -39,14 +40,7 @@ async function main(): Promise<void> {
   const w1 = createW1({ accounts: Number(accounts), operations: Number(operations) });
   const nc = await connect({ servers: url, name: 'bench-remote-client', noAsyncTraces: true });
   const client = createCommandClient({ nc, prefix, timeout: 30_000 });
-  const result: RemoteClientResult = { seconds: 0, p50: 0, p99: 0, opened: 0, accepted: 0, rejected: 0, errors: [] };
-  const tally = (r: CommandResult, opening: boolean) => {
-    if (r.ok) {
-      if (opening) result.opened++;
-      else result.accepted++;
-    } else if (!opening && r.error.code === 'rejected' && r.error.details?.reason === 'InsufficientFunds') result.rejected++;
-    else result.errors.push(`${r.error.code}: ${r.error.message}`);
-  };
+  const { result, tally } = createClientTally();
   try {
     await runWindowed(w1.open, Number(window), (c) => client.send(c), (r) => tally(r, true));
     const t0 = performance.now();
