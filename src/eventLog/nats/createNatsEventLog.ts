@@ -83,6 +83,8 @@ export type NatsEventLog = EventLog & {
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const WRONG_LAST_SEQUENCE = 10071;
+// "JetStream system temporarily unavailable" (status 503).
+const CLUSTER_NOT_AVAILABLE = 10008;
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
 const EXPECTED_LAST_SEQ = 'Nats-Expected-Last-Sequence';
 // No stream ever reaches this sequence: see `probe`.
@@ -244,20 +246,17 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
       { aggregate, id, expectedVersion, actualVersion },
     );
 
-  const refused = (aggregate: string, id: string, ack: { errCode: number; code: number; description: string }) =>
-    ack.code === 503
-      ? // Unavailable (an election): this copy was not stored, but one the publisher sent before
-        // may have been. Unknown, like a missing ack: the caller retries with the same commandId.
-        new TimeoutError(
-          `JetStream was unavailable for the append to ${aggregate}/${id} (${ack.description}): the commit may or may not be ` +
-            'stored; retrying with the same commandId is safe',
-          { aggregate, id, errCode: ack.errCode },
+  // What a JetStream error ack means to the caller. "Temporarily unavailable" (an election) did
+  // not store this copy, but one the publisher sent before may have been: the outcome is unknown,
+  // like a missing ack, and the caller retries with the same commandId. Anything else (resource
+  // limits included, which are 503 too) is a refusal.
+  const refused = (what: string, ack: { errCode: number; code: number; description: string }, details: Record<string, unknown>) =>
+    ack.errCode === CLUSTER_NOT_AVAILABLE || (ack.code === 503 && ack.errCode === 0)
+      ? new TimeoutError(
+          `JetStream was unavailable for ${what} (${ack.description}): it may or may not be stored; retrying with the same commandId is safe`,
+          { ...details, errCode: ack.errCode },
         )
-      : new InternalError(`JetStream refused the append to ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, {
-          aggregate,
-          id,
-          errCode: ack.errCode,
-        });
+      : new InternalError(`JetStream refused ${what}: ${ack.description} (${ack.errCode})`, { ...details, errCode: ack.errCode });
 
   /**
    * The decision a duplicate ack points at: a commit or a refusal. When its stored bytes are
@@ -290,7 +289,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     const ack = await publisher.publish(subject, EMPTY, h);
     if (ack.ok && ack.duplicate) return decisionAt(ack.seq, `commandId ${commandId}`, undefined);
     if (ack.ok) throw new InternalError(`JetStream stored a probe for commandId ${commandId} on ${subject}`, { subject });
-    if (ack.errCode !== WRONG_LAST_SEQUENCE) throw new InternalError(`JetStream refused a commandId lookup: ${ack.description} (${ack.errCode})`);
+    if (ack.errCode !== WRONG_LAST_SEQUENCE) throw refused(`a lookup of commandId ${commandId}`, ack, { subject });
     return undefined;
   };
 
@@ -304,7 +303,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
     h.headers.set('Nats-Msg-Id', [toMsgId(opts.commandId)]);
     const body = encodeRefusal(refusal);
     const ack = await publisher.publish(refusalSubject(prefix, aggregate, id), body, h);
-    if (!ack.ok) throw new InternalError(`JetStream refused to store a refusal of ${aggregate}/${id}: ${ack.description} (${ack.errCode})`, { aggregate, id });
+    if (!ack.ok) throw refused(`the refusal of ${aggregate}/${id}`, ack, { aggregate, id });
     if (!ack.duplicate) return { kind: 'refusal', refusal };
     return decisionAt(ack.seq, `${aggregate}/${id}`, body);
   };
@@ -382,7 +381,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
           }
           return stored(head, record, ack.seq);
         }
-        if (ack.errCode !== WRONG_LAST_SEQUENCE) throw refused(aggregate, id, ack);
+        if (ack.errCode !== WRONG_LAST_SEQUENCE) throw refused(`the append to ${aggregate}/${id}`, ack, { aggregate, id });
         // Another commit builds on this version already.
         notDuplicate = true;
         if (attempt >= MAX_ATTEMPTS) {

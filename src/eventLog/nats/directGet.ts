@@ -58,7 +58,7 @@ export function natsFailure(err: unknown, doing: string): TributaryError {
       cause: err,
     });
   }
-  if (err instanceof JetStreamApiError && err.status === 503) {
+  if (err instanceof JetStreamApiError && (err.code === 10008 || (err.status === 503 && !err.code))) {
     // "JetStream system temporarily unavailable": a meta or stream leader election. Nothing was
     // done, and the same request succeeds once a leader is up: a retryable failure, not a bug.
     return new ConnectionError(`${doing}: JetStream is temporarily unavailable (${message}); retry shortly`, undefined, { cause: err });

@@ -17,5 +17,8 @@ describe('natsFailure', () => {
     expect(natsFailure(new natsErrors.TimeoutError(), 'x').code).toBe('timeout');
     const other = natsFailure(new JetStreamApiError({ code: 400, err_code: 10005, description: 'no suitable peers for placement' }), 'x');
     expect(other).toMatchObject({ code: 'internal', message: 'x: no suitable peers for placement' });
+    // Resource limits are 503 too, and retrying does not help: they stay internal.
+    const limits = natsFailure(new JetStreamApiError({ code: 503, err_code: 10047, description: 'insufficient storage resources available' }), 'x');
+    expect(limits.code).toBe('internal');
   });
 });
