@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decode, encode } from '../codec/msgpack.js';
 import { CodecError } from '../errors.js';
-import { natsFailure } from '../eventLog/nats/directGet.js';
+import { natsFailure } from '../eventLog/nats/natsFailure.js';
 import { asSubjectKey, type KeyStore } from './keyStore.js';
 import { newSubjectKey, type SubjectKey } from './sealFields.js';
 

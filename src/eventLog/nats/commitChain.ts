@@ -1,7 +1,8 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import { InternalError } from '../../errors.js';
 import { decodeCommitRecord, type CommitRecord } from '../commitRecord.js';
-import { natsFailure, type DirectGet } from './directGet.js';
+import type { DirectGet } from './directGet.js';
+import { natsFailure } from './natsFailure.js';
 
 /**
  * The subject of an aggregate's commit that starts after `baseVersion`:

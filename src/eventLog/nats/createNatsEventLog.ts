@@ -11,7 +11,8 @@ import { readAllFromBatches } from '../readAllFromBatches.js';
 import { validateAppend, validateRefusal } from '../validateAppend.js';
 import { connectNats, type NatsConnectOptions } from './connectNats.js';
 import { watchConnection } from './connectionState.js';
-import { createDirectGet, natsFailure } from './directGet.js';
+import { createDirectGet } from './directGet.js';
+import { isTemporarilyUnavailable, natsFailure } from './natsFailure.js';
 import { ensureStream } from './ensureStream.js';
 import { createCommitChain, versionSubject } from './commitChain.js';
 import { createJetStreamPublisher } from './jetStreamPublisher.js';
@@ -83,8 +84,6 @@ export type NatsEventLog = EventLog & {
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const WRONG_LAST_SEQUENCE = 10071;
-// "JetStream system temporarily unavailable" (status 503).
-const CLUSTER_NOT_AVAILABLE = 10008;
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
 const EXPECTED_LAST_SEQ = 'Nats-Expected-Last-Sequence';
 // No stream ever reaches this sequence: see `probe`.
@@ -251,7 +250,7 @@ export async function createNatsEventLog(options: NatsEventLogOptions = {}): Pro
   // like a missing ack, and the caller retries with the same commandId. Anything else (resource
   // limits included, which are 503 too) is a refusal.
   const refused = (what: string, ack: { errCode: number; code: number; description: string }, details: Record<string, unknown>) =>
-    ack.errCode === CLUSTER_NOT_AVAILABLE || (ack.code === 503 && ack.errCode === 0)
+    isTemporarilyUnavailable(ack.code, ack.errCode)
       ? new TimeoutError(
           `JetStream was unavailable for ${what} (${ack.description}): it may or may not be stored; retrying with the same commandId is safe`,
           { ...details, errCode: ack.errCode },

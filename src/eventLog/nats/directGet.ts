@@ -1,8 +1,7 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
-import { errors as natsErrors, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { ClosedError, ConnectionError, InternalError, TimeoutError, TributaryError } from '../../errors.js';
-import { isNoResponders } from '../../nats/noResponders.js';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { ClosedError, ConnectionError, InternalError, TimeoutError, type TributaryError } from '../../errors.js';
 import { createRequester, type RequestEnd } from '../../nats/requestReply.js';
+import { natsFailure } from './natsFailure.js';
 
 /**
  * A message read by a direct get: its stream sequence, subject and body.
@@ -35,36 +34,6 @@ export type DirectGet = {
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
-
-/**
- * Turns a nats.js failure into a Tributary error that says what was being done.
- *
- * @example
- * ```ts
- * try { await nc.request(subject, data, { timeout }); } catch (err) { throw natsFailure(err, `reading ${subject}`); }
- * ```
- */
-export function natsFailure(err: unknown, doing: string): TributaryError {
-  if (err instanceof TributaryError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof natsErrors.TimeoutError) {
-    return new TimeoutError(`${doing}: NATS did not answer in time`, undefined, { cause: err });
-  }
-  if (err instanceof natsErrors.ClosedConnectionError || err instanceof natsErrors.DrainingConnectionError) {
-    return new ClosedError(`${doing}: the NATS connection is closed`, undefined, { cause: err });
-  }
-  if (isNoResponders(err)) {
-    return new ConnectionError(`${doing}: nothing answered (is JetStream running and the stream there?)`, undefined, {
-      cause: err,
-    });
-  }
-  if (err instanceof JetStreamApiError && (err.code === 10008 || (err.status === 503 && !err.code))) {
-    // "JetStream system temporarily unavailable": a meta or stream leader election. Nothing was
-    // done, and the same request succeeds once a leader is up: a retryable failure, not a bug.
-    return new ConnectionError(`${doing}: JetStream is temporarily unavailable (${message}); retry shortly`, undefined, { cause: err });
-  }
-  return new InternalError(`${doing}: ${message}`, undefined, { cause: err });
-}
 
 // What ended a direct get without an answer, as the error natsFailure would give for nc.request.
 function endedWithout(end: RequestEnd, doing: string): TributaryError {

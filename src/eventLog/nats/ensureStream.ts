@@ -10,7 +10,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
-import { natsFailure } from './directGet.js';
+import { natsFailure } from './natsFailure.js';
 
 /**
  * The stream settings Tributary relies on. Durations are milliseconds; 0 means unlimited.

@@ -5,7 +5,7 @@ import type { Logger } from '../../logging/logger.js';
 import { decodeCommitRecord, toCommit } from '../commitRecord.js';
 import type { Commit, ReadBatchesOptions } from '../eventLog.js';
 import type { ConnectionState } from './connectionState.js';
-import { natsFailure } from './directGet.js';
+import { natsFailure } from './natsFailure.js';
 
 /**
  * What {@link createNatsReadBatches} needs from the log.

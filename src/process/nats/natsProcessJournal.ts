@@ -2,7 +2,7 @@ import { DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { decode, encode } from '../../codec/msgpack.js';
 import { ConcurrencyError } from '../../errors.js';
-import { natsFailure } from '../../eventLog/nats/directGet.js';
+import { natsFailure } from '../../eventLog/nats/natsFailure.js';
 import { ensureStream } from '../../eventLog/nats/ensureStream.js';
 import type { Logger } from '../../logging/logger.js';
 import type { InstanceRecord, OutboxEntry, ProcessInput } from '../processInstance.js';

@@ -1,7 +1,7 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { natsFailure } from '../../../src/eventLog/nats/directGet.js';
+import { isTemporarilyUnavailable, natsFailure } from '../../../src/eventLog/nats/natsFailure.js';
 
 // How a failed JetStream call reaches a client: a retryable code (timeout, connection, closed)
 // or `internal`, which a client does not retry. An election must never read as `internal`.
@@ -20,5 +20,12 @@ describe('natsFailure', () => {
     // Resource limits are 503 too, and retrying does not help: they stay internal.
     const limits = natsFailure(new JetStreamApiError({ code: 503, err_code: 10047, description: 'insufficient storage resources available' }), 'x');
     expect(limits.code).toBe('internal');
+  });
+
+  it('one rule says which API errors are an election, for reads and for publish acks alike', () => {
+    expect(isTemporarilyUnavailable(503, 10008)).toBe(true);
+    expect(isTemporarilyUnavailable(503, 0)).toBe(true);
+    expect(isTemporarilyUnavailable(503, 10047)).toBe(false);
+    expect(isTemporarilyUnavailable(400, 10071)).toBe(false);
   });
 });
